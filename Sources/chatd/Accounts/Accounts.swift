@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import Shared
+import Synchronization
+
+/// Who may log in, and how: registration policy, password checks, lockouts and tokens.
+/// Every door (HTTP login, the WebSocket upgrade, FTP later) asks this one type.
+final class Accounts: Sendable {
+    enum Registration: String, Sendable, CaseIterable {
+        /// Logging in with an unknown name creates that account.
+        case open
+        /// Only the operator creates accounts (`chatd user add`).
+        case closed
+    }
+
+    /// Why a login was refused. Wrong password and unknown name are one case on purpose.
+    enum LoginError: Error, Equatable {
+        case invalidCredentials
+        case locked(retryAfterSeconds: Int)
+        case rejected(ProtocolError)
+    }
+
+    struct LoginResult: Sendable {
+        let token: String
+        let account: Account
+        let created: Bool
+    }
+
+    /// An authenticated caller: the account and the hash of the token it presented.
+    struct Identity: Sendable, Hashable {
+        let account: Account
+        let tokenHash: Data
+    }
+
+    let store: AccountStore
+    let hasher: PasswordHasher
+    let registration: Registration
+    let tokenLifetimeMillis: Int64
+    private let throttle: Mutex<LoginThrottle>
+    private let logger: Logger
+
+    init(store: AccountStore, hasher: PasswordHasher, registration: Registration, throttle: LoginThrottle,
+         tokenLifetimeDays: Int = 30, logger: Logger) {
+        self.store = store
+        self.hasher = hasher
+        self.registration = registration
+        self.throttle = Mutex(throttle)
+        self.tokenLifetimeMillis = Int64(tokenLifetimeDays) * 86_400_000
+        self.logger = logger
+    }
+
+    /// Logs in, creating the account first when registration is open and the name is new.
+    /// - Parameter address: the client's address, for the per-address lockout.
+    func login(username: String, password: String, address: String) async throws(LoginError) -> LoginResult {
+        let key = Username.canonicalKey(username)
+        let now = Self.now()
+        if let wait = throttle.withLock({ $0.retryAfter(nameKey: key, address: address, now: now) }) {
+            logger.notice("login refused: locked", metadata: ["user": "\(username)", "address": "\(address)"])
+            throw .locked(retryAfterSeconds: Int(wait.rounded(.up)))
+        }
+        do {
+            if let credentials = try await store.credentials(nameKey: key) {
+                guard try await hasher.verify(password, against: credentials.passwordHash) else {
+                    return try failure(key: key, username: username, address: address)
+                }
+                throttle.withLock { $0.recordSuccess(nameKey: key) }
+                return LoginResult(token: try await issueToken(for: credentials.account), account: credentials.account, created: false)
+            }
+            guard registration == .open else {
+                try await hasher.verifyDecoy(password)
+                return try failure(key: key, username: username, address: address)
+            }
+            return try await register(username: username, password: password, address: address)
+        } catch let error as LoginError {
+            throw error
+        } catch {
+            logger.error("login failed", metadata: ["error": "\(error)"])
+            throw .rejected(ProtocolError(.internal, "login failed on the server"))
+        }
+    }
+
+    private func failure(key: String, username: String, address: String) throws(LoginError) -> LoginResult {
+        throttle.withLock { $0.recordFailure(nameKey: key, address: address, now: Self.now()) }
+        logger.notice("login failed", metadata: ["user": "\(username)", "address": "\(address)"])
+        throw .invalidCredentials
+    }
+
+    private func register(username: String, password: String, address: String) async throws -> LoginResult {
+        if case .failure(let error) = Username.checkRegistrable(username, byOperator: false) {
+            throw LoginError.rejected(error)
+        }
+        if case .failure(let error) = Password.validate(password) {
+            throw LoginError.rejected(error)
+        }
+        let account: Account
+        do {
+            account = try await store.create(name: username, passwordHash: try await hasher.hash(password), nowMillis: Timestamp.nowMillis())
+        } catch AccountStore.StoreError.nameTaken {
+            // another login registered the same name a moment ago: log in against that account
+            return try await login(username: username, password: password, address: address)
+        }
+        logger.info("account created", metadata: ["user": "\(account.name)"])
+        return LoginResult(token: try await issueToken(for: account), account: account, created: true)
+    }
+
+    private func issueToken(for account: Account) async throws -> String {
+        let token = SessionToken.generate()
+        let now = Timestamp.nowMillis()
+        try await store.insertToken(hash: SessionToken.hash(token), accountID: account.id, nowMillis: now,
+                                    expiresMillis: now + tokenLifetimeMillis)
+        return token
+    }
+
+    /// The identity behind a token, or `nil` if it is unknown, revoked or expired.
+    func authenticate(token: String) async throws -> Identity? {
+        guard !token.isEmpty, token.utf8.count <= 256 else { return nil }
+        let hash = SessionToken.hash(token)
+        guard let account = try await store.account(tokenHash: hash, nowMillis: Timestamp.nowMillis(), lifetimeMillis: tokenLifetimeMillis) else {
+            return nil
+        }
+        return Identity(account: account, tokenHash: hash)
+    }
+
+    func logout(_ identity: Identity) async throws {
+        try await store.deleteToken(hash: identity.tokenHash)
+    }
+
+    func account(named name: String) async throws -> Account? {
+        guard case .success = Username.validate(name) else { return nil }
+        return try await store.account(nameKey: Username.canonicalKey(name))
+    }
+
+    private static func now() -> Double {
+        Double(Timestamp.nowMillis()) / 1000
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import NIOCore
+import Shared
+import Synchronization
+
+/// The live side of the chat: which sessions are connected, who is online, and fan-out of
+/// committed messages and notices to the right sessions.
+///
+/// The registry sits behind one short lock that is held only to look sessions up or change
+/// presence; frames are encoded before taking it and enqueueing never blocks, so a slow
+/// client cannot hold up the hub or anybody else.
+final class ChatHub: Sendable {
+    private struct Registry {
+        var byAccount: [Int64: [ChatSession]] = [:]
+        /// Every session, kept as one array so that a broadcast takes a snapshot by reference.
+        var all: [ChatSession] = []
+    }
+
+    private let registry = Mutex(Registry())
+    private let logger: Logger
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// Registers a session. When it is its account's first, everybody else is told it joined.
+    /// - Returns: whether this made the account come online.
+    @discardableResult
+    func attach(_ session: ChatSession) -> Bool {
+        let joined = ServerFrame.info(.init(event: .join, user: session.account.name))
+        return registry.withLock { registry in
+            let first = registry.byAccount[session.account.id, default: []].isEmpty
+            registry.byAccount[session.account.id, default: []].append(session)
+            registry.all.append(session)
+            if first {
+                // under the lock, so that join and leave notices of one account cannot cross
+                let frame = FrameEncoder.encode(joined)
+                for other in registry.all where other.account.id != session.account.id {
+                    other.send(frame)
+                }
+            }
+            return first
+        }
+    }
+
+    /// Unregisters a session. When it was its account's last, everybody is told it left.
+    func detach(_ session: ChatSession) {
+        let left = ServerFrame.info(.init(event: .leave, user: session.account.name))
+        registry.withLock { registry in
+            guard var sessions = registry.byAccount[session.account.id],
+                  let index = sessions.firstIndex(where: { $0 === session }) else { return }
+            sessions.remove(at: index)
+            registry.all.removeAll { $0 === session }
+            if sessions.isEmpty {
+                registry.byAccount[session.account.id] = nil
+                let frame = FrameEncoder.encode(left)
+                for other in registry.all {
+                    other.send(frame)
+                }
+            } else {
+                registry.byAccount[session.account.id] = sessions
+            }
+        }
+    }
+
+    func isOnline(_ accountID: Int64) -> Bool {
+        registry.withLock { $0.byAccount[accountID] != nil }
+    }
+
+    var onlineAccountIDs: Set<Int64> {
+        registry.withLock { Set($0.byAccount.keys) }
+    }
+
+    var sessionCount: Int {
+        registry.withLock { $0.all.count }
+    }
+
+    /// Sends a committed message to everyone who can see it. The sender's own sessions get a copy
+    /// carrying `client_id`; everybody else gets one shared encoding.
+    func deliver(_ message: StoredMessage, clientID: String?) {
+        let plain = FrameEncoder.encode(.message(message.wire()))
+        let own = clientID.map { FrameEncoder.encode(.message(message.wire(clientID: $0))) } ?? plain
+        let senderID = message.sender.id
+        if let recipient = message.recipient {
+            let (senderSessions, recipientSessions) = registry.withLock {
+                ($0.byAccount[senderID] ?? [], recipient.id == senderID ? [] : ($0.byAccount[recipient.id] ?? []))
+            }
+            for session in senderSessions { session.send(own, messageID: message.id) }
+            for session in recipientSessions { session.send(plain, messageID: message.id) }
+        } else {
+            let everyone = registry.withLock { $0.all }
+            for session in everyone {
+                session.send(session.account.id == senderID ? own : plain, messageID: message.id)
+            }
+        }
+    }
+
+    /// Sends one frame to every session of an account, except possibly one.
+    func send(_ frame: ByteBuffer, toAccount accountID: Int64, except: ChatSession? = nil) {
+        let sessions = registry.withLock { $0.byAccount[accountID] ?? [] }
+        for session in sessions where session !== except {
+            session.send(frame)
+        }
+    }
+
+    /// Sends one frame to every session of every account but one.
+    func send(_ frame: ByteBuffer, toAllExceptAccount accountID: Int64) {
+        let everyone = registry.withLock { $0.all }
+        for session in everyone where session.account.id != accountID {
+            session.send(frame)
+        }
+    }
+
+    /// Closes every session that logged in with this token (after `POST /api/logout`).
+    func closeSessions(tokenHash: Data) {
+        let everyone = registry.withLock { $0.all }
+        for session in everyone where session.identity.tokenHash == tokenHash {
+            session.send(FrameEncoder.error(ProtocolError(.unauthorized, "this session was logged out")))
+            session.close(.loggedOut)
+        }
+    }
+
+    /// Closes every session (server shutdown).
+    func closeAll(_ reason: CloseReason) {
+        let everyone = registry.withLock { $0.all }
+        logger.info("closing sessions", metadata: ["count": "\(everyone.count)", "code": "\(reason.code)"])
+        for session in everyone {
+            session.close(reason)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Logging
+import NIOCore
+import Shared
+
+/// What a chat session can do, independent of the transport: the welcome, and the answer to
+/// every client frame. The WebSocket door only moves bytes between a socket and this type.
+final class ChatService: Sendable {
+    struct Limits: Sendable {
+        var messageChars: Int
+        var fileBytes: Int64
+        var outboundQueueBytes: Int
+    }
+
+    let accounts: Accounts
+    let hub: ChatHub
+    let log: MessageLog
+    let messages: MessageStore
+    let rateLimiter: RateLimiter
+    let limits: Limits
+    let serverVersion: String
+    private let logger: Logger
+
+    init(accounts: Accounts, hub: ChatHub, log: MessageLog, messages: MessageStore, rateLimiter: RateLimiter,
+         limits: Limits, serverVersion: String, logger: Logger) {
+        self.accounts = accounts
+        self.hub = hub
+        self.log = log
+        self.messages = messages
+        self.rateLimiter = rateLimiter
+        self.limits = limits
+        self.serverVersion = serverVersion
+        self.logger = logger
+    }
+
+    /// Registers the session and builds its `welcome`. The session is registered first and the
+    /// welcome read after, so no message committed in between can be missed; one that arrives
+    /// both ways has an id ≤ `last_id` and the transport drops the live copy (``QueuedFrame/messageID``).
+    func open(_ session: ChatSession) async throws -> (frame: ByteBuffer, lastID: Int64) {
+        hub.attach(session)
+        do {
+            let users = try await userList()
+            let unread = try await messages.unreadCounts(for: session.account)
+            let lastID = try await messages.lastVisibleID(for: session.account)
+            let welcome = ServerFrame.Welcome(
+                username: session.account.name, users: users, unread: unread, lastID: lastID,
+                limits: ServerLimits(messageChars: limits.messageChars, fileBytes: limits.fileBytes), server: serverVersion)
+            return (FrameEncoder.encode(.welcome(welcome)), lastID)
+        } catch {
+            hub.detach(session)
+            throw error
+        }
+    }
+
+    func close(_ session: ChatSession) {
+        hub.detach(session)
+    }
+
+    /// Every account with its presence, sorted by name case-insensitively.
+    func userList() async throws -> [UserPresence] {
+        let online = hub.onlineAccountIDs
+        return try await accounts.store.all().map { UserPresence(name: $0.name, online: online.contains($0.id)) }
+    }
+
+    /// Answers one text frame from a session. Refusals go back to that session as `error` frames.
+    func handle(text: ByteBuffer, from session: ChatSession) async {
+        switch ClientFrame.parse(text.readableBytesView, maxMessageChars: limits.messageChars) {
+        case .failure(let rejection):
+            session.send(FrameEncoder.error(rejection.error, clientID: rejection.clientID))
+        case .success(let frame):
+            do {
+                try await handle(frame, from: session)
+            } catch let rejection as FrameRejection {
+                session.send(FrameEncoder.error(rejection.error, clientID: rejection.clientID))
+            } catch {
+                logger.error("request failed", metadata: ["user": "\(session.account.name)", "error": "\(error)"])
+                session.send(FrameEncoder.error(ProtocolError(.internal, "the server could not answer this request")))
+            }
+        }
+    }
+
+    private func handle(_ frame: ClientFrame, from session: ChatSession) async throws {
+        switch frame {
+        case .broadcast(let text, let clientID):
+            try await submit(MessageDraft(sender: session.account, recipient: nil, body: text), clientID: clientID, from: session)
+
+        case .direct(let to, let text, let clientID):
+            guard let recipient = try await accounts.account(named: to) else {
+                throw FrameRejection(ProtocolError(.unknownUser, "no user named '\(to)'"), clientID: clientID)
+            }
+            try await submit(MessageDraft(sender: session.account, recipient: recipient, body: text), clientID: clientID, from: session)
+
+        case .users:
+            session.send(FrameEncoder.encode(.users(try await userList())))
+
+        case .history(let chat, let before, let limit):
+            let conversation = try await resolve(chat, for: session.account)
+            let page = try await messages.history(conversation, before: before, limit: limit, maxBytes: ProtocolLimits.maxHistoryFrameBytes)
+            session.send(FrameEncoder.encode(.history(.init(chat: conversation.wireName, messages: page.messages, hasMore: page.hasMore))))
+
+        case .read(let chat, let upTo):
+            let conversation = try await resolve(chat, for: session.account)
+            if let marker = try await messages.markRead(account: session.account, chatID: conversation.markerChatID, upTo: upTo) {
+                hub.send(FrameEncoder.encode(.read(chat: conversation.wireName, upTo: marker)), toAccount: session.account.id, except: session)
+            }
+
+        case .typing(let to):
+            guard session.allowTyping(nowMillis: Timestamp.nowMillis()) else { return }
+            let notice = FrameEncoder.encode(.typing(from: session.account.name))
+            switch ChatRef(wire: to) {
+            case .broadcast:
+                hub.send(notice, toAllExceptAccount: session.account.id)
+            case .direct(let name):
+                guard let recipient = try await accounts.account(named: name) else {
+                    throw FrameRejection(ProtocolError(.unknownUser, "no user named '\(name)'"))
+                }
+                hub.send(notice, toAccount: recipient.id)
+            }
+        }
+    }
+
+    private func submit(_ draft: MessageDraft, clientID: String?, from session: ChatSession) async throws {
+        guard rateLimiter.allow(accountID: session.account.id, now: Double(Timestamp.nowMillis()) / 1000) else {
+            throw FrameRejection(ProtocolError(.rateLimited, "too many messages; slow down"), clientID: clientID)
+        }
+        await log.append(MessageLog.Entry(draft: draft, clientID: clientID, origin: session))
+    }
+
+    /// The conversation a `chat` field names, from the point of view of `account`.
+    func resolve(_ chat: ChatRef, for account: Account) async throws -> Conversation {
+        switch chat {
+        case .broadcast:
+            return .broadcast
+        case .direct(let name):
+            guard let other = try await accounts.account(named: name) else {
+                throw FrameRejection(ProtocolError(.unknownUser, "no user named '\(name)'"))
+            }
+            return .direct(me: account, other: other)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Logging
+import NIOCore
+import Synchronization
+
+/// One connected client: who it is, and its bounded outbound queue. The transport behind it
+/// (a WebSocket today) drains the queue; everything else only enqueues, and never waits.
+final class ChatSession: Sendable {
+    let id: UInt64
+    let identity: Accounts.Identity
+    let queue: OutboundQueue
+    /// Closes the transport without a handshake: the last resort for a client that stopped
+    /// reading and so cannot even be sent its close frame.
+    private let abort: @Sendable () -> Void
+    private let logger: Logger
+    /// When this session last had a typing notice relayed, to keep typing from flooding.
+    private let lastTypingMillis = Atomic<Int64>(0)
+
+    /// How long a client closed as a slow consumer has to take its close frame before the
+    /// connection is cut.
+    static let abortGraceSeconds: Int64 = 5
+
+    var account: Account { identity.account }
+
+    private static let nextID = Atomic<UInt64>(1)
+
+    init(identity: Accounts.Identity, queueLimit: Int, logger: Logger, abortAfter: @escaping @Sendable (TimeAmount) -> Void) {
+        self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        self.identity = identity
+        self.queue = OutboundQueue(limit: queueLimit)
+        self.logger = logger
+        self.abort = { abortAfter(.seconds(Self.abortGraceSeconds)) }
+    }
+
+    /// Queues an encoded frame. A queue that overflows closes the session as a slow consumer.
+    func send(_ frame: ByteBuffer, messageID: Int64 = 0) {
+        if case .overflowed = queue.enqueue(QueuedFrame(bytes: frame, messageID: messageID)) {
+            logger.notice("closing slow consumer", metadata: ["user": "\(account.name)", "session": "\(id)"])
+            abort()
+        }
+    }
+
+    func close(_ reason: CloseReason) {
+        queue.close(reason)
+    }
+
+    /// Whether a typing notice may be relayed now (at most one a second per session).
+    func allowTyping(nowMillis: Int64) -> Bool {
+        let last = lastTypingMillis.load(ordering: .relaxed)
+        guard nowMillis - last >= 1000 else { return false }
+        return lastTypingMillis.compareExchange(expected: last, desired: nowMillis, ordering: .relaxed).exchanged
+    }
+}

@@ -1,0 +1,54 @@
+import Shared
+
+/// A chat resolved to accounts: the broadcast channel, or a direct conversation between two.
+/// Stored as an ordered pair of account ids so that both directions share one index range.
+enum Conversation: Sendable, Hashable {
+    case broadcast
+    case direct(me: Account, other: Account)
+
+    /// `(conv_lo, conv_hi)` in the messages table.
+    var pair: (Int64, Int64) {
+        switch self {
+        case .broadcast: (0, 0)
+        case .direct(let me, let other): (min(me.id, other.id), max(me.id, other.id))
+        }
+    }
+
+    /// The id of the chat in the read-marker table: 0 for broadcast, else the other account's id.
+    var markerChatID: Int64 {
+        switch self {
+        case .broadcast: 0
+        case .direct(_, let other): other.id
+        }
+    }
+
+    /// The chat's name as the asking user sees it on the wire.
+    var wireName: String {
+        switch self {
+        case .broadcast: ChatRef.broadcastName
+        case .direct(_, let other): other.name
+        }
+    }
+}
+
+/// A message accepted from a client, not yet stored.
+struct MessageDraft: Sendable {
+    let sender: Account
+    /// `nil` for the broadcast channel.
+    let recipient: Account?
+    let body: String
+}
+
+/// A message as committed to the database, with its id.
+struct StoredMessage: Sendable {
+    let id: Int64
+    let sender: Account
+    let recipient: Account?
+    let body: String
+    let createdAtMillis: Int64
+
+    func wire(clientID: String? = nil) -> ChatMessage {
+        ChatMessage(id: id, from: sender.name, to: recipient?.name, message: body,
+                    ts: Timestamp.rfc3339(millis: createdAtMillis), clientID: clientID)
+    }
+}

@@ -1,0 +1,145 @@
+import Logging
+import ServiceLifecycle
+import Shared
+import Synchronization
+
+/// Store-then-send with group commit. Accepted messages queue here; one writer task commits
+/// everything that queued while the previous transaction was running, in one transaction, then
+/// hands the stored messages, in id order, to the hub. So a message is durable before anyone
+/// sees it, every chat is delivered in id order (one writer, ids from SQLite), and the cost of
+/// an fsync is shared by every message that arrived during the last one.
+///
+/// The queue is bounded: when it is full, ``append(_:)`` waits, which stops that client's
+/// reader and, through TCP, the client itself.
+final class MessageLog: Service, Sendable {
+    /// A message waiting to be stored, with what is needed to answer its sender.
+    struct Entry: Sendable {
+        let draft: MessageDraft
+        let clientID: String?
+        let origin: ChatSession?
+    }
+
+    private struct Pending {
+        var entries: [Entry] = []
+        var writer: CheckedContinuation<Void, Never>?
+        var blockedSenders: [CheckedContinuation<Void, Never>] = []
+        var stopping = false
+    }
+
+    let store: MessageStore
+    let hub: ChatHub
+    let capacity: Int
+    let maxBatch: Int
+    private let pending = Mutex(Pending())
+    private let logger: Logger
+
+    init(store: MessageStore, hub: ChatHub, capacity: Int = 8192, maxBatch: Int = 1024, logger: Logger) {
+        self.store = store
+        self.hub = hub
+        self.capacity = capacity
+        self.maxBatch = maxBatch
+        self.logger = logger
+    }
+
+    /// Queues a message for storing and delivery; waits only while the queue is full.
+    func append(_ entry: Entry) async {
+        enum Step { case appended(CheckedContinuation<Void, Never>?), full }
+        while true {
+            let step = pending.withLock { p -> Step in
+                guard p.entries.count < capacity || p.stopping else { return .full }
+                p.entries.append(entry)
+                defer { p.writer = nil }
+                return .appended(p.writer)
+            }
+            switch step {
+            case .appended(let writer):
+                writer?.resume()
+                return
+            case .full:
+                await withCheckedContinuation { continuation in
+                    let roomNow = pending.withLock { p -> Bool in
+                        if p.entries.count < capacity || p.stopping { return true }
+                        p.blockedSenders.append(continuation)
+                        return false
+                    }
+                    if roomNow { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    /// Commits until graceful shutdown (or cancellation), then commits what is still queued and returns.
+    func run() async throws {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await writeLoop()
+            } onGracefulShutdown: {
+                self.stop()
+            }
+        } onCancel: {
+            self.stop()
+        }
+    }
+
+    private func stop() {
+        let (writer, blocked) = pending.withLock { p in
+            p.stopping = true
+            defer {
+                p.writer = nil
+                p.blockedSenders = []
+            }
+            return (p.writer, p.blockedSenders)
+        }
+        writer?.resume()
+        for sender in blocked { sender.resume() }
+    }
+
+    private func writeLoop() async {
+        while let batch = await nextBatch() {
+            do {
+                let stored = try await store.insert(batch.map(\.draft), nowMillis: Timestamp.nowMillis())
+                for (message, entry) in zip(stored, batch) {
+                    hub.deliver(message, clientID: entry.clientID)
+                }
+            } catch {
+                logger.error("storing messages failed", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+                for entry in batch {
+                    entry.origin?.send(FrameEncoder.error(ProtocolError(.internal, "the message could not be stored"), clientID: entry.clientID))
+                }
+            }
+        }
+        logger.debug("message log drained")
+    }
+
+    /// Waits for queued messages and takes up to `maxBatch` of them; `nil` once stopping and empty.
+    private func nextBatch() async -> [Entry]? {
+        enum Step { case batch([Entry], [CheckedContinuation<Void, Never>]), done, empty }
+        while true {
+            let step = pending.withLock { p -> Step in
+                if p.entries.isEmpty { return p.stopping ? .done : .empty }
+                let count = min(p.entries.count, maxBatch)
+                let batch = Array(p.entries.prefix(count))
+                p.entries.removeFirst(count)
+                let wake = Array(p.blockedSenders.prefix(max(0, capacity - p.entries.count)))
+                p.blockedSenders.removeFirst(wake.count)
+                return .batch(batch, wake)
+            }
+            switch step {
+            case .batch(let batch, let wake):
+                for sender in wake { sender.resume() }
+                return batch
+            case .done:
+                return nil
+            case .empty:
+                await withCheckedContinuation { continuation in
+                    let ready = pending.withLock { p -> Bool in
+                        if !p.entries.isEmpty || p.stopping { return true }
+                        p.writer = continuation
+                        return false
+                    }
+                    if ready { continuation.resume() }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import NIOCore
+
+/// Why and how a session is being closed: a WebSocket close code and its reason text.
+struct CloseReason: Sendable, Equatable {
+    var code: UInt16
+    var reason: String
+
+    static let slowConsumer = CloseReason(code: 1008, reason: "slow consumer")
+    static let goingAway = CloseReason(code: 1001, reason: "server shutting down")
+    static let loggedOut = CloseReason(code: 1008, reason: "logged out")
+    static let unauthorized = CloseReason(code: 1008, reason: "unauthorized")
+    static let binaryRefused = CloseReason(code: 1003, reason: "binary frames are not accepted")
+}
+
+/// An encoded frame waiting to be written. `messageID` is the id of a live `message` frame (0 for
+/// anything else), so that the writer can drop a live copy of a message its welcome already counted.
+struct QueuedFrame: Sendable, Equatable {
+    var bytes: ByteBuffer
+    var messageID: Int64 = 0
+}
+
+/// One session's outbound queue as a pure state machine: frames in from the hub, batches out
+/// to the socket writer, bounded in bytes. Passing the bound drops the backlog and turns the
+/// queue into a close with 1008 "slow consumer": the hub never waits on a slow client and the
+/// server never holds more than `limit` bytes for it.
+struct OutboundQueueState: Sendable {
+    enum Phase: Sendable, Equatable {
+        case open
+        /// The writer should send this close frame next and stop.
+        case closing(CloseReason)
+        /// Nothing more will be written.
+        case finished
+    }
+
+    /// What the writer should do next.
+    enum Next: Sendable, Equatable {
+        case write([QueuedFrame])
+        case close(CloseReason)
+        case finished
+        /// Nothing queued: wait for ``enqueue(_:)`` or ``close(_:)``.
+        case wait
+    }
+
+    enum EnqueueResult: Sendable, Equatable {
+        case queued
+        /// The frame was dropped: the queue is closing or finished.
+        case dropped
+        /// This frame passed the bound; the queue is now closing as a slow consumer.
+        case overflowed
+    }
+
+    let limit: Int
+    private(set) var phase: Phase = .open
+    private(set) var frames: [QueuedFrame] = []
+    private(set) var bytes = 0
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    mutating func enqueue(_ frame: QueuedFrame) -> EnqueueResult {
+        guard case .open = phase else { return .dropped }
+        if bytes + frame.bytes.readableBytes > limit {
+            frames.removeAll()
+            bytes = 0
+            phase = .closing(.slowConsumer)
+            return .overflowed
+        }
+        frames.append(frame)
+        bytes += frame.bytes.readableBytes
+        return .queued
+    }
+
+    /// Asks for a close. What is already queued is dropped only for a slow consumer; otherwise the
+    /// close goes out after it, so a client shut down by the server still gets every frame it was sent.
+    mutating func close(_ reason: CloseReason) {
+        guard case .open = phase else { return }
+        phase = .closing(reason)
+    }
+
+    /// The reader side ended: stop writing at once.
+    mutating func finish() {
+        frames.removeAll()
+        bytes = 0
+        phase = .finished
+    }
+
+    mutating func next() -> Next {
+        if !frames.isEmpty {
+            defer {
+                frames.removeAll(keepingCapacity: true)
+                bytes = 0
+            }
+            return .write(frames)
+        }
+        switch phase {
+        case .open:
+            return .wait
+        case .closing(let reason):
+            phase = .finished
+            return .close(reason)
+        case .finished:
+            return .finished
+        }
+    }
+}

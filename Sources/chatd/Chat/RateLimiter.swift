@@ -1,0 +1,44 @@
+import Synchronization
+
+/// Per-account token buckets for `--rate N[/BURST]`: an account may send `burst` messages at
+/// once and `perSecond` on average, summed over all its sessions.
+final class RateLimiter: Sendable {
+    struct Rate: Sendable, Equatable {
+        var perSecond: Double
+        var burst: Double
+
+        static let `default` = Rate(perSecond: 20, burst: 40)
+        /// `--rate 0`: no limit.
+        static let unlimited = Rate(perSecond: 0, burst: 0)
+
+        var isUnlimited: Bool { perSecond <= 0 }
+    }
+
+    private struct Bucket {
+        var tokens: Double
+        var updated: Double
+    }
+
+    let rate: Rate
+    private let buckets = Mutex<[Int64: Bucket]>([:])
+
+    init(rate: Rate) {
+        self.rate = rate
+    }
+
+    /// Takes one token for `accountID` if there is one.
+    func allow(accountID: Int64, now: Double) -> Bool {
+        guard !rate.isUnlimited else { return true }
+        return buckets.withLock { buckets in
+            var bucket = buckets[accountID] ?? Bucket(tokens: rate.burst, updated: now)
+            bucket.tokens = min(rate.burst, bucket.tokens + (now - bucket.updated) * rate.perSecond)
+            bucket.updated = now
+            let allowed = bucket.tokens >= 1
+            if allowed {
+                bucket.tokens -= 1
+            }
+            buckets[accountID] = bucket
+            return allowed
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import Logging
+import Shared
+
+/// Everything `chatd serve` runs with, after flags, environment and defaults were resolved.
+struct ServerConfig: Sendable {
+    var dataDirectory = "./data"
+    var httpHost = "127.0.0.1"
+    var httpPort = 8010
+    var registration = Accounts.Registration.open
+    var maxFileSize: Int64 = 1 << 30
+    var messageChars = ProtocolLimits.defaultMessageChars
+    var rate = RateLimiter.Rate.default
+    var logLevel = Logger.Level.info
+    /// Seconds between WebSocket pings; a session that misses a pong is closed.
+    var pingInterval = 30
+    var outboundQueueBytes = ProtocolLimits.defaultOutboundQueueBytes
+    var nameLockout = LoginThrottle.Policy.perName
+    var addressLockout = LoginThrottle.Policy.perAddress
+    var bcryptCost = 10
+    var tokenLifetimeDays = 30
+    /// Whether to log to stderr too (the file log is always written).
+    var logToStderr = true
+}

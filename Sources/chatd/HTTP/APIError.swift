@@ -1,0 +1,80 @@
+import Foundation
+import Hummingbird
+import Shared
+
+/// An HTTP API refusal: status, a code from PROTOCOL.md and a message for the person, sent as
+/// `{"error": {"code": "...", "message": "..."}}`.
+struct APIError: HTTPResponseError {
+    let status: HTTPResponse.Status
+    let code: ErrorCode
+    let message: String
+    var headers: HTTPFields = [:]
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Self.jsonResponse(status: status, code: code.rawValue, message: message, headers: headers)
+    }
+
+    static func jsonResponse(status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        let body = (try? JSONEncoder().encode(APIErrorBody(code: code, message: message))) ?? Data()
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: body)))
+    }
+
+    static func badRequest(_ message: String) -> APIError { APIError(status: .badRequest, code: .badRequest, message: message) }
+    static func unauthorized(_ message: String) -> APIError { APIError(status: .unauthorized, code: .unauthorized, message: message) }
+    static func forbidden(_ message: String) -> APIError { APIError(status: .forbidden, code: .forbidden, message: message) }
+
+    init(status: HTTPResponse.Status, code: ErrorCode, message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    /// The status that fits a protocol refusal.
+    init(_ error: ProtocolError) {
+        let status: HTTPResponse.Status = switch error.code {
+        case .unknownUser, .notFound: .notFound
+        case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
+        case .rateLimited: .tooManyRequests
+        case .internal: .internalServerError
+        case .badRequest, .unknownType, .tooLong, .empty: .badRequest
+        }
+        self.init(status: status, code: error.code, message: error.message)
+    }
+}
+
+/// Gives every error the API's JSON shape, including the router's own 404 and 405 and
+/// Hummingbird's body-decoding failures, so clients parse one format.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            let code = switch error.status {
+            case .notFound: ErrorCode.notFound
+            case .unauthorized: ErrorCode.unauthorized
+            case .forbidden: ErrorCode.forbidden
+            case .internalServerError: ErrorCode.internal
+            default: ErrorCode.badRequest
+            }
+            throw APIError(status: error.status, code: code, message: error.body ?? error.status.reasonPhrase, headers: error.headers)
+        } catch let error as DecodingError {
+            throw APIError.badRequest("request body is not the expected JSON: \(Self.describe(error))")
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, _): "missing field '\(key.stringValue)'"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            "wrong type for '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+        case .dataCorrupted: "malformed JSON"
+        @unknown default: "malformed JSON"
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import Hummingbird
+import NIOCore
+
+/// The per-request context: Hummingbird's core storage, the channel (for the client's address),
+/// and, once ``AuthMiddleware`` has run, who is asking.
+struct ChatRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+    var identity: Accounts.Identity?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// JSON bodies of this API are small; anything bigger than this is refused with 413.
+    var maxUploadSize: Int { 64 * 1024 }
+
+    /// The client's IP address, for per-address login lockout.
+    var clientAddress: String {
+        channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    /// The authenticated account; only call behind ``AuthMiddleware``.
+    var requireIdentity: Accounts.Identity {
+        get throws {
+            guard let identity else { throw APIError.unauthorized("authentication required") }
+            return identity
+        }
+    }
+}

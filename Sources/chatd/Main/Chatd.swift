@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// The `chatd` command: `serve` (the default) runs the server, `user` manages accounts.
+@main
+struct Chatd: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "chatd",
+        abstract: "Self-hosted chat and file sharing for small teams.",
+        version: version,
+        subcommands: [ServeCommand.self, UserCommand.self],
+        defaultSubcommand: ServeCommand.self)
+}

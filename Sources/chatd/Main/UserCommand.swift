@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Shared
+
+/// `chatd user add|passwd|del|list`: account administration on the data directory, safe to run
+/// while the server is running (SQLite serialises the writes).
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user",
+        abstract: "Manage accounts: add, passwd, del, list.",
+        subcommands: [Add.self, Passwd.self, Del.self, List.self])
+
+    struct Location: ParsableArguments {
+        @Option(help: "Data directory (CHATD_DATA_DIR). Default: ./data")
+        var dataDir: String?
+
+        func open() throws -> AccountStore {
+            let directory = dataDir ?? ProcessInfo.processInfo.environment["CHATD_DATA_DIR"] ?? "./data"
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                return AccountStore(database: try ChatDatabase(dataDirectory: directory, logger: Logger(label: "chatd.user", factory: { _ in SwiftLogNoOpLogHandler() })))
+            } catch {
+                throw UserError("\(error)")
+            }
+        }
+    }
+
+    struct UserError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an account; the password is read from stdin or prompted for.")
+        @Argument(help: "The account name.") var name: String
+        @OptionGroup var location: Location
+
+        func run() async throws {
+            try await UserCommand.report {
+                if case .failure(let error) = Username.checkRegistrable(name, byOperator: true) { throw UserError(error.message) }
+                let store = try location.open()
+                let password = try UserCommand.readPassword(prompt: "Password for \(name): ")
+                let hash = try await PasswordHasher(cost: 10).hash(password)
+                do {
+                    _ = try await store.create(name: name, passwordHash: hash, nowMillis: Timestamp.nowMillis())
+                } catch AccountStore.StoreError.nameTaken {
+                    throw UserError("an account named '\(name)' already exists")
+                }
+                print("created \(name)")
+            }
+        }
+    }
+
+    struct Passwd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set a new password and log the account out everywhere.")
+        @Argument(help: "The account name.") var name: String
+        @OptionGroup var location: Location
+
+        func run() async throws {
+            try await UserCommand.report {
+                let store = try location.open()
+                guard try await store.account(nameKey: Username.canonicalKey(name)) != nil else { throw UserError("no account named '\(name)'") }
+                let password = try UserCommand.readPassword(prompt: "New password for \(name): ")
+                let hash = try await PasswordHasher(cost: 10).hash(password)
+                let account = try await store.setPassword(nameKey: Username.canonicalKey(name), passwordHash: hash)
+                print("password changed for \(account.name); its tokens were revoked")
+            }
+        }
+    }
+
+    struct Del: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an account and its tokens; its messages stay, under its old name.")
+        @Argument(help: "The account name.") var name: String
+        @OptionGroup var location: Location
+
+        func run() async throws {
+            try await UserCommand.report {
+                do {
+                    let account = try await location.open().delete(nameKey: Username.canonicalKey(name))
+                    print("deleted \(account.name)")
+                } catch AccountStore.StoreError.noSuchAccount {
+                    throw UserError("no account named '\(name)'")
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the accounts, one name per line.")
+        @OptionGroup var location: Location
+
+        func run() async throws {
+            try await UserCommand.report {
+                for account in try await location.open().all() {
+                    print(account.name)
+                }
+            }
+        }
+    }
+
+    /// Runs an action, turning any failure into one line on stderr and exit status 1.
+    static func report(_ action: () async throws -> Void) async throws {
+        do {
+            try await action()
+        } catch let error as UserError {
+            FileHandle.standardError.write(Data("chatd user: \(error.description)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    /// The password: prompted without echo on a terminal, else the first line of stdin.
+    static func readPassword(prompt: String) throws -> String {
+        let password: String
+        if isatty(STDIN_FILENO) != 0 {
+            guard let raw = getpass(prompt) else { throw UserError("no password given") }
+            password = String(cString: raw)
+        } else {
+            guard let line = readLine(strippingNewline: true) else { throw UserError("no password on standard input") }
+            password = line
+        }
+        if case .failure(let error) = Password.validate(password) { throw UserError(error.message) }
+        return password
+    }
+}

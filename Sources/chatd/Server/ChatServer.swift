@@ -1,0 +1,151 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Shared
+
+/// Builds chatd from a ``ServerConfig`` and runs it until SIGTERM/SIGINT (or ``Handle/shutdown()``).
+///
+/// Shutdown order matters and is the reverse of the service list: first every chat session is
+/// closed with 1001, then the HTTP server stops, then the message log commits what is still
+/// queued, and last the database is checkpointed and closed.
+enum ChatServer {
+    /// What a running server tells whoever started it.
+    struct Handle: Sendable {
+        let httpPort: Int
+        let chat: ChatService
+        fileprivate let group: ServiceGroup
+
+        /// Starts a graceful shutdown, as SIGTERM would.
+        func shutdown() async {
+            await group.triggerGracefulShutdown()
+        }
+    }
+
+    static func run(config: ServerConfig) async throws(StartupError) {
+        try await run(config: config, handleSignals: true) { _ in }
+    }
+
+    /// - Parameters:
+    ///   - handleSignals: whether SIGTERM and SIGINT shut the server down (off for in-process tests).
+    ///   - onReady: called once the HTTP listener is bound, with the real port (useful with port 0).
+    static func run(config: ServerConfig, handleSignals: Bool, onReady: @escaping @Sendable (Handle) async -> Void) async throws(StartupError) {
+        try prepareDataDirectory(config.dataDirectory)
+        let logFile = try LogFile(directory: config.dataDirectory)
+        var baseLogger = Logger(label: "chatd") { label in
+            var file = LogFileHandler(label: label, file: logFile)
+            file.logLevel = config.logLevel
+            guard config.logToStderr else { return file }
+            var stderr = StreamLogHandler.standardError(label: label)
+            stderr.logLevel = config.logLevel
+            return MultiplexLogHandler([stderr, file])
+        }
+        baseLogger.logLevel = config.logLevel
+        let logger = baseLogger
+        defer { logFile.flush() }
+
+        let capacity = FileDescriptorLimit.raise()
+        let database = try ChatDatabase(dataDirectory: config.dataDirectory, logger: logger)
+        defer {
+            do {
+                try database.close()
+                logger.info("database closed")
+            } catch {
+                logger.error("closing the database failed", metadata: ["error": "\(error)"])
+            }
+        }
+
+        let accounts = Accounts(
+            store: AccountStore(database: database),
+            hasher: PasswordHasher(cost: UInt8(config.bcryptCost)),
+            registration: config.registration,
+            throttle: LoginThrottle(namePolicy: config.nameLockout, addressPolicy: config.addressLockout),
+            tokenLifetimeDays: config.tokenLifetimeDays,
+            logger: logger)
+        let hub = ChatHub(logger: logger)
+        let messages = MessageStore(database: database)
+        let log = MessageLog(store: messages, hub: hub, logger: logger)
+        let chat = ChatService(
+            accounts: accounts, hub: hub, log: log, messages: messages, rateLimiter: RateLimiter(rate: config.rate),
+            limits: .init(messageChars: config.messageChars, fileBytes: config.maxFileSize, outboundQueueBytes: config.outboundQueueBytes),
+            serverVersion: "chatd \(Chatd.version)", logger: logger)
+
+        let router = Router(context: ChatRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        APIRoutes(accounts: accounts, chat: chat, secureCookies: false).register(on: router)
+        let webSocket = ChatWebSocket(accounts: accounts, chat: chat)
+
+        let ready = ReadySignal()
+        let app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                configuration: .init(http1: .init(idleTimeout: .seconds(300)), ws: ChatWebSocket.configuration(pingInterval: config.pingInterval))
+            ) { head, channel, logger in
+                await webSocket.shouldUpgrade(head, channel: channel, logger: logger)
+            },
+            configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: nil),
+            onServerRunning: { channel in
+                ready.fire(port: channel.localAddress?.port ?? config.httpPort)
+            },
+            logger: logger)
+
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: log),
+                .init(service: app),
+                .init(service: SessionCloser(hub: hub, logger: logger)),
+            ],
+            gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+            logger: logger))
+
+        let readyTask = Task {
+            guard let port = await ready.wait() else { return }
+            logger.info("chatd listening", metadata: [
+                "http": "\(config.httpHost):\(port)", "data": "\(config.dataDirectory)", "registration": "\(config.registration.rawValue)",
+                "connections": "\(capacity)",
+            ])
+            await onReady(Handle(httpPort: port, chat: chat, group: group))
+        }
+        defer { readyTask.cancel() }
+        do {
+            try await group.run()
+        } catch {
+            ready.fail()
+            if !ready.hasFired {
+                throw StartupError("cannot listen on \(config.httpHost):\(config.httpPort): \(Self.describe(error))")
+            }
+            logger.error("server stopped with an error", metadata: ["error": "\(error)"])
+            throw StartupError("server stopped: \(error)")
+        }
+        ready.fail()
+        logger.info("chatd stopped")
+    }
+
+    /// Creates the data directory and proves it is writable, so that a bad path fails at start
+    /// with its name rather than at the first upload.
+    static func prepareDataDirectory(_ path: String) throws(StartupError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw StartupError("cannot create data directory \(path): \(describe(error))")
+        }
+        let probe = (path as NSString).appendingPathComponent(".write-test-\(getpid())")
+        guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
+            throw StartupError("data directory \(path) is not writable")
+        }
+        try? FileManager.default.removeItem(atPath: probe)
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let io = error as? IOError {
+            return String(cString: strerror(io.errnoCode)).lowercased()
+        }
+        if let error = error as? CocoaError, let underlying = error.underlying as? POSIXError {
+            return String(cString: strerror(underlying.code.rawValue)).lowercased()
+        }
+        return "\(error)"
+    }
+}

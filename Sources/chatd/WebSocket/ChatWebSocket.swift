@@ -1,0 +1,124 @@
+import HTTPTypes
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import Shared
+
+/// The WebSocket door of the chat (`GET /ws`): authenticates the upgrade, then moves frames
+/// between the socket and ``ChatService``. One reader loop handles the client's frames in order;
+/// one writer task drains the session's ``OutboundQueue`` into the socket.
+struct ChatWebSocket: Sendable {
+    let accounts: Accounts
+    let chat: ChatService
+
+    /// The WebSocket settings PROTOCOL.md fixes: 64 KiB frames and messages, UTF-8 validated,
+    /// pings at the configured interval (a missed pong closes the session).
+    static func configuration(pingInterval: Int) -> WebSocketServerConfiguration {
+        WebSocketServerConfiguration(
+            maxFrameSize: ProtocolLimits.maxInboundMessageBytes,
+            autoPing: .enabled(timePeriod: .seconds(pingInterval)),
+            closeTimeout: .seconds(5),
+            validateUTF8: true)
+    }
+
+    /// Decides an upgrade request.
+    ///
+    /// The WebSocket library can only accept an upgrade or pass the request on to the HTTP
+    /// router, which answers a `Upgrade: websocket` request with a redirect to itself; it cannot
+    /// answer 401. So a request without valid credentials, or with a cookie from a foreign
+    /// origin, is upgraded and then immediately sent an `error` frame (`unauthorized`) and closed
+    /// with 1008: the client learns why, and no chat data ever reaches it.
+    func shouldUpgrade(_ head: HTTPRequest, channel: any Channel, logger: Logger) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+        let (path, query) = Self.split(head.path ?? "")
+        guard path == "/ws" else { return .dontUpgrade }
+        let refusal: ProtocolError?
+        var identity: Accounts.Identity?
+        if let presented = PresentedToken.find(in: head.headerFields, query: query, allowQuery: true) {
+            identity = try? await accounts.authenticate(token: presented.token)
+            if identity == nil {
+                refusal = ProtocolError(.unauthorized, "the token is invalid, expired or logged out")
+            } else if presented.source == .cookie, OriginPolicy.check(head.headerFields, authority: head.authority) != .sameOrigin {
+                refusal = ProtocolError(.unauthorized, "cross-site WebSocket refused: a cookie login needs this server's Origin")
+                identity = nil
+            } else {
+                refusal = nil
+            }
+        } else {
+            refusal = ProtocolError(.unauthorized, "authentication required: pass ?token=, a bearer token or the session cookie")
+        }
+        let accepted = identity
+        return .upgrade([:]) { inbound, outbound, context in
+            guard let identity = accepted else {
+                try await outbound.write(.custom(Self.textFrame(FrameEncoder.error(refusal!))))
+                try await outbound.close(.policyViolation, reason: "unauthorized")
+                for try await _ in inbound {}
+                return
+            }
+            try await serve(identity, channel: channel, inbound: inbound, outbound: outbound, logger: context.logger)
+        }
+    }
+
+    private func serve(_ identity: Accounts.Identity, channel: any Channel, inbound: WebSocketInboundStream,
+                       outbound: WebSocketOutboundWriter, logger: Logger) async throws {
+        let session = ChatSession(identity: identity, queueLimit: chat.limits.outboundQueueBytes, logger: logger) { delay in
+            channel.eventLoop.scheduleTask(in: delay) { channel.close(promise: nil) }
+        }
+        let welcome = try await chat.open(session)
+        defer { chat.close(session) }
+        try await outbound.write(.custom(Self.textFrame(welcome.frame)))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await Self.drain(session.queue, into: outbound, skippingMessagesUpTo: welcome.lastID)
+            }
+            var refusing = false
+            do {
+                for try await message in inbound.messages(maxSize: ProtocolLimits.maxInboundMessageBytes) where !refusing {
+                    switch message {
+                    case .text(let text):
+                        await chat.handle(text: ByteBuffer(string: text), from: session)
+                    case .binary:
+                        refusing = true
+                        session.close(.binaryRefused)
+                    }
+                }
+            } catch {
+                logger.debug("websocket read ended", metadata: ["error": "\(error)"])
+            }
+            session.queue.finish()
+            try await group.waitForAll()
+        }
+    }
+
+    /// The writer task: batches out of the queue into the socket until the queue closes.
+    private static func drain(_ queue: OutboundQueue, into outbound: WebSocketOutboundWriter, skippingMessagesUpTo lastID: Int64) async throws {
+        var skipUpTo = lastID
+        while true {
+            switch await queue.next() {
+            case .write(let frames):
+                for frame in frames {
+                    if frame.messageID != 0 {
+                        // a live copy of a message the welcome's last_id already covered
+                        if frame.messageID <= skipUpTo { continue }
+                        skipUpTo = 0
+                    }
+                    try await outbound.write(.custom(textFrame(frame.bytes)))
+                }
+            case .close(let reason):
+                try await outbound.close(WebSocketErrorCode(codeNumber: Int(reason.code)), reason: reason.reason)
+                return
+            case .finished, .wait:
+                return
+            }
+        }
+    }
+
+    static func textFrame(_ bytes: ByteBuffer) -> WebSocketFrame {
+        WebSocketFrame(fin: true, opcode: .text, data: bytes)
+    }
+
+    static func split(_ target: String) -> (path: String, query: String?) {
+        guard let mark = target.firstIndex(of: "?") else { return (target, nil) }
+        return (String(target[..<mark]), String(target[target.index(after: mark)...]))
+    }
+}
