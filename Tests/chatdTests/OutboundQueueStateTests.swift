@@ -1,0 +1,71 @@
+import NIOCore
+import Testing
+
+@testable import chatd
+
+@Suite("Outbound queue state machine")
+struct OutboundQueueStateTests {
+    func frame(_ size: Int, id: Int64 = 0) -> QueuedFrame {
+        QueuedFrame(bytes: ByteBuffer(repeating: 0x61, count: size), messageID: id)
+    }
+
+    @Test func batchesEverythingQueued() {
+        var queue = OutboundQueueState(limit: 100)
+        #expect(queue.next() == .wait)
+        #expect(queue.enqueue(frame(10, id: 1)) == .queued)
+        #expect(queue.enqueue(frame(10, id: 2)) == .queued)
+        #expect(queue.next() == .write([frame(10, id: 1), frame(10, id: 2)]))
+        #expect(queue.bytes == 0)
+        #expect(queue.next() == .wait)
+    }
+
+    @Test func overflowDropsBacklogAndClosesAsSlowConsumer() {
+        var queue = OutboundQueueState(limit: 100)
+        #expect(queue.enqueue(frame(60)) == .queued)
+        #expect(queue.enqueue(frame(40)) == .queued, "exactly at the bound is still fine")
+        #expect(queue.enqueue(frame(1)) == .overflowed)
+        #expect(queue.bytes == 0)
+        #expect(queue.next() == .close(.slowConsumer))
+        #expect(queue.enqueue(frame(1)) == .dropped)
+        #expect(queue.next() == .finished)
+    }
+
+    @Test func closeSendsQueuedFramesFirst() {
+        var queue = OutboundQueueState(limit: 100)
+        _ = queue.enqueue(frame(5))
+        queue.close(.goingAway)
+        #expect(queue.enqueue(frame(5)) == .dropped)
+        #expect(queue.next() == .write([frame(5)]))
+        #expect(queue.next() == .close(.goingAway))
+        #expect(queue.next() == .finished)
+    }
+
+    @Test func firstCloseWins() {
+        var queue = OutboundQueueState(limit: 100)
+        queue.close(.binaryRefused)
+        queue.close(.goingAway)
+        #expect(queue.next() == .close(.binaryRefused))
+    }
+
+    @Test func finishStopsAtOnce() {
+        var queue = OutboundQueueState(limit: 100)
+        _ = queue.enqueue(frame(5))
+        queue.finish()
+        #expect(queue.next() == .finished)
+    }
+}
+
+@Suite("Outbound queue with a waiting writer")
+struct OutboundQueueTests {
+    @Test func writerWakesForFramesAndClose() async {
+        let queue = OutboundQueue(limit: 1000)
+        async let first = queue.next()
+        try? await Task.sleep(for: .milliseconds(20))
+        _ = queue.enqueue(QueuedFrame(bytes: ByteBuffer(string: "x")))
+        #expect(await first == .write([QueuedFrame(bytes: ByteBuffer(string: "x"))]))
+        async let second = queue.next()
+        try? await Task.sleep(for: .milliseconds(20))
+        queue.close(.goingAway)
+        #expect(await second == .close(.goingAway))
+    }
+}

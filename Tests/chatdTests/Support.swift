@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+import NIOCore
+import Shared
+
+@testable import chatd
+
+/// A fresh data directory under the system temporary directory.
+func makeTemporaryDirectory() -> String {
+    let path = NSTemporaryDirectory() + "chatd-tests-" + UUID().uuidString
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+let quietLogger = Logger(label: "chatd-tests") { _ in SwiftLogNoOpLogHandler() }
+
+/// The chat core wired as the server wires it (real SQLite file, real hub, real message log),
+/// with no sockets: sessions are read straight from their outbound queues.
+struct ChatCore {
+    let database: ChatDatabase
+    let accounts: Accounts
+    let chat: ChatService
+    let logTask: Task<Void, any Error>
+
+    init(rate: RateLimiter.Rate = .unlimited, messageChars: Int = 4000) throws {
+        database = try ChatDatabase(dataDirectory: makeTemporaryDirectory(), logger: quietLogger)
+        accounts = Accounts(store: AccountStore(database: database), hasher: PasswordHasher(cost: 10), registration: .open,
+                            throttle: LoginThrottle(), logger: quietLogger)
+        let hub = ChatHub(logger: quietLogger)
+        let messages = MessageStore(database: database)
+        let log = MessageLog(store: messages, hub: hub, logger: quietLogger)
+        chat = ChatService(accounts: accounts, hub: hub, log: log, messages: messages, rateLimiter: RateLimiter(rate: rate),
+                           limits: .init(messageChars: messageChars, fileBytes: 1 << 30, outboundQueueBytes: 1 << 20),
+                           serverVersion: "test", logger: quietLogger)
+        logTask = Task { try await log.run() }
+    }
+
+    /// Creates an account directly in the store (no bcrypt cost) and returns an identity for it.
+    func user(_ name: String) async throws -> Accounts.Identity {
+        let account = try await accounts.store.create(name: name, passwordHash: "x", nowMillis: Timestamp.nowMillis())
+        return Accounts.Identity(account: account, tokenHash: Data(name.utf8))
+    }
+
+    /// Opens a session and returns it with its welcome.
+    func connect(_ identity: Accounts.Identity, queueLimit: Int = 1 << 20) async throws -> (ChatSession, ServerFrame.Welcome) {
+        let session = ChatSession(identity: identity, queueLimit: queueLimit, logger: quietLogger) { _ in }
+        let (frame, _) = try await chat.open(session)
+        guard case .welcome(let welcome) = try decode(frame) else { throw TestFailure("first frame was not welcome") }
+        return (session, welcome)
+    }
+
+    func send(_ json: String, from session: ChatSession) async {
+        await chat.handle(text: ByteBuffer(string: json), from: session)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func decode(_ buffer: ByteBuffer) throws -> ServerFrame {
+    try JSONDecoder().decode(ServerFrame.self, from: Data(buffer.readableBytesView))
+}
+
+extension ChatSession {
+    /// The next `count` frames this session was sent, waiting at most `seconds`.
+    func frames(_ count: Int, within seconds: Double = 5) async throws -> [ServerFrame] {
+        var result: [ServerFrame] = []
+        let deadline = ContinuousClock.now.advanced(by: .seconds(seconds))
+        while result.count < count {
+            let next = try await withThrowingTaskGroup(of: OutboundQueueState.Next?.self) { group in
+                group.addTask { await self.queue.next() }
+                group.addTask {
+                    try await Task.sleep(until: deadline)
+                    return nil
+                }
+                let first = try await group.next()!
+                group.cancelAll()
+                return first
+            }
+            switch next {
+            case .write(let frames)?: result += try frames.map { try decode($0.bytes) }
+            case nil: throw TestFailure("timed out with \(result.count) of \(count) frames: \(result)")
+            case let other?: throw TestFailure("queue ended with \(other) after \(result)")
+            }
+        }
+        return result
+    }
+
+    func frame() async throws -> ServerFrame {
+        try await frames(1)[0]
+    }
+}
