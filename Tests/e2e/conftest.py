@@ -246,8 +246,8 @@ def make_server(tmp_path):
     stops them when the test ends, even if it failed."""
     servers: list[ChatdServer] = []
 
-    def factory(*flags: str, env: dict | None = None, name: str | None = None) -> ChatdServer:
-        server = ChatdServer(tmp_path / (name or f"data{len(servers)}"), list(flags), env)
+    def factory(*flags: str, env: dict | None = None, name: str | None = None, data_dir: Path | None = None) -> ChatdServer:
+        server = ChatdServer(data_dir or tmp_path / (name or f"data{len(servers)}"), list(flags), env)
         servers.append(server)
         return server.start()
 
@@ -263,6 +263,16 @@ def server(tmp_path_factory):
     s = ChatdServer(tmp_path_factory.mktemp("chatd"), QUIET_FLAGS).start()
     yield s
     s.kill()
+
+
+def assert_api_error(response, status: int, code: str):
+    """/// Every API refusal is `{"error": {"code", "message"}}` with a fitting status."""
+    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
+    assert response.headers.get("Content-Type", "").startswith("application/json"), response.headers
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert body["error"]["code"] == code, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"], body
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,17 +5,7 @@ import asyncio
 
 import pytest
 
-from conftest import PASSWORD, TS_PATTERN, close_all, connect_user, http, run, unique_name
-
-
-def assert_api_error(response, status: int, code: str):
-    """/// Every API refusal is `{"error": {"code", "message"}}` with a fitting status."""
-    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
-    assert response.headers.get("Content-Type", "").startswith("application/json"), response.headers
-    body = response.json()
-    assert set(body) == {"error"}, body
-    assert body["error"]["code"] == code, body
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"], body
+from conftest import TS_PATTERN, assert_api_error, close_all, connect_user, http, run, unique_name
 
 
 def test_healthz_needs_no_token(server):
