@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import Shared
 import Synchronization
+import GRDB
 import Testing
 
 @testable import chatd
@@ -108,5 +109,25 @@ struct ServerSocketTests {
         let history = try await server.handle.chat.messages.history(.broadcast, before: nil, limit: 10, maxBytes: 1 << 20)
         #expect(history.messages.map(\.message) == ["kept"])
         try await server.stop()
+    }
+
+    @Test func passwordsAndTokensAreStoredOnlyAsHashes() async throws {
+        let server = try await TestServer.start()
+        let login = try await server.login("carol", "hunter2hunter2")
+        let stored = try await server.handle.chat.accounts.store.database.pool.read { db in
+            (try String.fetchOne(db, sql: "SELECT password_hash FROM accounts WHERE name_key = 'carol'"),
+             try Data.fetchAll(db, sql: "SELECT hash FROM tokens"))
+        }
+        #expect(stored.0?.hasPrefix("$2b$10$") == true, "bcrypt with cost 10")
+        #expect(stored.1 == [SessionToken.hash(login.token)])
+        try await server.stop()
+        let files = try FileManager.default.contentsOfDirectory(atPath: server.dataDirectory)
+            .filter { $0.hasPrefix("chatd.sqlite") }
+        #expect(!files.isEmpty)
+        for file in files {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: server.dataDirectory + "/" + file))
+            #expect(bytes.range(of: Data(login.token.utf8)) == nil, "token in \(file)")
+            #expect(bytes.range(of: Data("hunter2hunter2".utf8)) == nil, "password in \(file)")
+        }
     }
 }
