@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import itertools
 import json
 import os
@@ -27,7 +28,6 @@ from pathlib import Path
 
 import pytest
 import requests
-import websockets
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
@@ -51,19 +51,19 @@ _names = itertools.count(1)
 
 
 def unique_name(prefix: str = "u") -> str:
-    """/// A fresh account name per call, so tests sharing one server never see each other's users."""
+    """A fresh account name per call, so tests sharing one server never see each other's users."""
     return f"{prefix}{next(_names)}_{uuid.uuid4().hex[:6]}"[:32]
 
 
 def chatd_binary() -> str:
-    """/// The chatd executable under test; fails loudly (not skips) when it is missing."""
+    """The chatd executable under test; fails loudly (not skips) when it is missing."""
     if not os.access(CHATD_BIN, os.X_OK):
         pytest.fail(f"chatd binary not found at {CHATD_BIN}: run `swift build` in {REPO} or set CHATD_BIN")
     return CHATD_BIN
 
 
 def http() -> requests.Session:
-    """/// A requests session that ignores proxy settings from the environment (loopback only)."""
+    """A requests session that ignores proxy settings from the environment (loopback only)."""
     session = requests.Session()
     session.trust_env = False
     return session
@@ -75,7 +75,7 @@ def http() -> requests.Session:
 
 
 class ChatdServer:
-    """/// One chatd process on a random loopback port, with its stderr captured line by line.
+    """One chatd process on a random loopback port, with its stderr captured line by line.
 
     stderr is read by a background thread for the whole life of the process, so the pipe never
     fills (a full pipe would block the server's logging and look like a server bug)."""
@@ -94,7 +94,7 @@ class ChatdServer:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self, timeout: float = 20.0) -> "ChatdServer":
-        """/// Starts the process and waits for its `chatd listening ... http=127.0.0.1:PORT` line."""
+        """Starts the process and waits for its `chatd listening ... http=127.0.0.1:PORT` line."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHATD_") or k == "CHATD_BIN"}
         env.update(self.env)
         cmd = [chatd_binary(), "--data-dir", str(self.data_dir), "--http", "127.0.0.1:0", *self.flags]
@@ -133,7 +133,7 @@ class ChatdServer:
         proc.stderr.close()
 
     def terminate(self, timeout: float = 15.0) -> int:
-        """/// SIGTERM and wait: returns the exit status (the graceful path)."""
+        """SIGTERM and wait: returns the exit status (the graceful path)."""
         assert self.proc is not None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -148,7 +148,7 @@ class ChatdServer:
         return code
 
     def kill(self) -> None:
-        """/// SIGKILL: the crash path, no chance to flush or close anything."""
+        """SIGKILL: the crash path, no chance to flush or close anything."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(timeout=10)
@@ -156,7 +156,7 @@ class ChatdServer:
             self._reader.join(timeout=5)
 
     def restart(self) -> "ChatdServer":
-        """/// Gracefully stops and starts again on the same data directory (a new port)."""
+        """Gracefully stops and starts again on the same data directory (a new port)."""
         self.terminate()
         return self.start()
 
@@ -167,7 +167,7 @@ class ChatdServer:
             return "".join(self.stderr_lines)
 
     def all_stderr_text(self) -> str:
-        """/// stderr of every run of this server object (across restarts)."""
+        """stderr of every run of this server object (across restarts)."""
         with self._lock:
             return "".join(self._all_stderr)
 
@@ -183,7 +183,7 @@ class ChatdServer:
 
     @property
     def origin(self) -> str:
-        """/// The server's own Origin, as a browser on its page would send it."""
+        """The server's own Origin, as a browser on its page would send it."""
         return f"http://127.0.0.1:{self.port}"
 
     @property
@@ -197,7 +197,7 @@ class ChatdServer:
                            headers=headers or {}, timeout=TIMEOUT)
 
     def login(self, username: str, password: str = PASSWORD) -> str:
-        """/// Logs in (creating the account under open registration) and returns the token."""
+        """Logs in (creating the account under open registration) and returns the token."""
         r = self.login_response(username, password)
         assert r.status_code == 200, f"login {username!r} failed: {r.status_code} {r.text}"
         return r.json()["token"]
@@ -215,13 +215,13 @@ class ChatdServer:
         return http().post(self.base + path, headers=headers, timeout=TIMEOUT, **kw)
 
     def history(self, token: str, chat: str, **params) -> dict:
-        """/// GET /api/history, asserting success."""
+        """GET /api/history, asserting success."""
         r = self.get("/api/history", token, params={"chat": chat, **params})
         assert r.status_code == 200, r.text
         return r.json()
 
     def full_history(self, token: str, chat: str) -> list[dict]:
-        """/// Every message of a chat, oldest first, by paging backwards with `before`."""
+        """Every message of a chat, oldest first, by paging backwards with `before`."""
         messages: list[dict] = []
         before = None
         for _ in range(10_000):
@@ -242,7 +242,7 @@ def start_server(tmp_path: Path, *flags: str, env: dict | None = None, name: str
 
 @pytest.fixture
 def make_server(tmp_path):
-    """/// Starts dedicated servers (for flags or restarts a shared server cannot have) and always
+    """Starts dedicated servers (for flags or restarts a shared server cannot have) and always
     stops them when the test ends, even if it failed."""
     servers: list[ChatdServer] = []
 
@@ -258,7 +258,7 @@ def make_server(tmp_path):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """/// One server per test module for tests that do not interfere (each uses its own names);
+    """One server per test module for tests that do not interfere (each uses its own names);
     rate limit and lockouts are off so that they cannot trip each other."""
     s = ChatdServer(tmp_path_factory.mktemp("chatd"), QUIET_FLAGS).start()
     yield s
@@ -266,7 +266,7 @@ def server(tmp_path_factory):
 
 
 def assert_api_error(response, status: int, code: str):
-    """/// Every API refusal is `{"error": {"code", "message"}}` with a fitting status."""
+    """Every API refusal is `{"error": {"code", "message"}}` with a fitting status."""
     assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
     assert response.headers.get("Content-Type", "").startswith("application/json"), response.headers
     body = response.json()
@@ -281,14 +281,14 @@ def assert_api_error(response, status: int, code: str):
 
 
 def run(coro, timeout: float = 120.0):
-    """/// Runs one test's coroutine; the overall bound is a backstop behind the per-await 10 s ones."""
+    """Runs one test's coroutine; the overall bound is a backstop behind the per-await 10 s ones."""
     async def bounded():
         return await asyncio.wait_for(coro, timeout)
     return asyncio.run(bounded())
 
 
 async def wait(awaitable, timeout: float = TIMEOUT):
-    """/// Every await in the suite goes through here (or through a method that does)."""
+    """Every await in the suite goes through here (or through a method that does)."""
     return await asyncio.wait_for(awaitable, timeout)
 
 
@@ -298,7 +298,7 @@ async def wait(awaitable, timeout: float = TIMEOUT):
 
 
 class Client:
-    """/// A chat session: a `websockets` connection plus helpers that parse frames and wait with a timeout.
+    """A chat session: a `websockets` connection plus helpers that parse frames and wait with a timeout.
 
     `frames` keeps every frame received, in order, so a test can look back at what arrived."""
 
@@ -307,12 +307,9 @@ class Client:
         self.name = name
         self.frames: list[dict] = []
         self.welcome: dict | None = None
-        self._pending: list[dict] = []
 
     async def recv(self, timeout: float = TIMEOUT) -> dict:
-        """/// The next frame (JSON object), or an assertion error if none comes in time."""
-        if self._pending:
-            return self._pending.pop(0)
+        """The next frame (JSON object), or an assertion error if none comes in time."""
         try:
             raw = await asyncio.wait_for(self.ws.recv(), timeout)
         except asyncio.TimeoutError:
@@ -323,7 +320,7 @@ class Client:
         return frame
 
     async def recv_type(self, kind: str, timeout: float = TIMEOUT, skip: tuple[str, ...] = ("info", "typing")) -> dict:
-        """/// The next frame of type `kind`, passing over presence noise (`info`, `typing`) that
+        """The next frame of type `kind`, passing over presence noise (`info`, `typing`) that
         other tests' users may cause; any other frame type first is a failure."""
         deadline = time.monotonic() + timeout
         while True:
@@ -338,7 +335,7 @@ class Client:
             raise AssertionError(f"{self.name}: expected a {kind!r} frame, got {frame}")
 
     async def recv_matching(self, predicate, timeout: float = TIMEOUT) -> dict:
-        """/// The first frame for which `predicate` holds, passing over any other."""
+        """The first frame for which `predicate` holds, passing over any other."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -349,7 +346,7 @@ class Client:
                 return frame
 
     async def quiet(self, seconds: float = 0.4, ignore: tuple[str, ...] = ()) -> list[dict]:
-        """/// Frames that arrive within `seconds` (for checking that something is *not* sent)."""
+        """Frames that arrive within `seconds` (for checking that something is *not* sent)."""
         got = []
         deadline = time.monotonic() + seconds
         while True:
@@ -364,7 +361,7 @@ class Client:
                 got.append(frame)
 
     async def sync(self) -> list[dict]:
-        """/// Sends `users` and returns every frame that arrived before its answer.
+        """Sends `users` and returns every frame that arrived before its answer.
 
         The server answers one session's frames in order, and anything queued to this session
         earlier is written before the answer: so the returned frames are exactly what was
@@ -400,7 +397,7 @@ class Client:
         return await self.recv_type("history")
 
     async def closed(self, timeout: float = TIMEOUT) -> tuple[int | None, str | None, list[dict]]:
-        """/// Reads until the server closes; returns (close code, reason, frames read meanwhile)."""
+        """Reads until the server closes; returns (close code, reason, frames read meanwhile)."""
         got = []
         deadline = time.monotonic() + timeout
         while True:
@@ -423,10 +420,14 @@ class Client:
             pass
 
 
+# websockets >= 15 honours proxy environment variables unless told not to; older ones never do.
+_CONNECT_TAKES_PROXY = "proxy" in inspect.signature(ws_connect.__init__).parameters
+
+
 async def open_ws(server: ChatdServer, token: str | None = None, *, via: str = "query", origin: str | None = None,
                   headers: dict | None = None, name: str | None = None, expect_welcome: bool = True,
                   max_size: int | None = 4 * 1024 * 1024, **kw) -> Client:
-    """/// Opens /ws the way a given client would: `via` = "query" (`?token=`), "bearer"
+    """Opens /ws the way a given client would: `via` = "query" (`?token=`), "bearer"
     (`Authorization`), "cookie" (`chat_session`), or "none"; reads the `welcome` when expected."""
     url = server.ws_url
     extra = dict(headers or {})
@@ -437,8 +438,11 @@ async def open_ws(server: ChatdServer, token: str | None = None, *, via: str = "
             extra["Authorization"] = f"Bearer {token}"
         elif via == "cookie":
             extra["Cookie"] = f"chat_session={token}"
-    ws = await wait(ws_connect(url, origin=origin, additional_headers=extra, proxy=None, compression=None,
-                               open_timeout=TIMEOUT, ping_interval=None, close_timeout=5, max_size=max_size, **kw))
+    options = dict(origin=origin, additional_headers=extra, compression=None, open_timeout=TIMEOUT,
+                   ping_interval=None, close_timeout=5, max_size=max_size, **kw)
+    if _CONNECT_TAKES_PROXY:
+        options["proxy"] = None          # loopback: never through a proxy from the environment
+    ws = await wait(ws_connect(url, **options))
     client = Client(ws, name)
     if expect_welcome:
         frame = await client.recv()
@@ -448,7 +452,7 @@ async def open_ws(server: ChatdServer, token: str | None = None, *, via: str = "
 
 
 async def connect_user(server: ChatdServer, name: str | None = None, token: str | None = None, **kw) -> Client:
-    """/// Logs a user in (creating the account) and opens a session for it."""
+    """Logs a user in (creating the account) and opens a session for it."""
     name = name or unique_name()
     token = token or server.login(name)
     client = await open_ws(server, token, name=name, **kw)
@@ -472,7 +476,7 @@ def message_ids(frames: list[dict]) -> list[int]:
 
 
 class RawWebSocket:
-    """/// A hand-written WebSocket client over a plain socket.
+    """A hand-written WebSocket client over a plain socket.
 
     It can send what libraries refuse to (invalid UTF-8 in a text frame, oversized frames, raw
     fragments) and it can simply stop reading, which a slow consumer test needs."""
@@ -480,6 +484,9 @@ class RawWebSocket:
     def __init__(self, sock: socket.socket):
         self.sock = sock
         self.buffer = b""
+        #: Whether `read_frame` answers pings (a client that stops answering is tested too).
+        self.answer_pings = True
+        self.pings_seen = 0
 
     @classmethod
     def connect(cls, server: ChatdServer, token: str | None, rcvbuf: int | None = None,
@@ -521,7 +528,7 @@ class RawWebSocket:
         return data
 
     def send_frame(self, opcode: int, payload: bytes, fin: bool = True) -> None:
-        """/// One masked frame, as the protocol requires of a client."""
+        """One masked frame, as the protocol requires of a client."""
         header = bytes([(0x80 if fin else 0) | opcode])
         n = len(payload)
         if n < 126:
@@ -538,7 +545,7 @@ class RawWebSocket:
         self.send_frame(0x1, json.dumps(obj).encode())
 
     def read_frame(self) -> tuple[int, bytes]:
-        """/// (opcode, payload) of the next frame; answers pings so the server keeps talking."""
+        """(opcode, payload) of the next frame; answers pings so the server keeps talking."""
         while True:
             b0, b1 = self._read_exact(2)
             opcode = b0 & 0x0F
@@ -553,12 +560,14 @@ class RawWebSocket:
             else:
                 payload = self._read_exact(n)
             if opcode == 0x9:
-                self.send_frame(0xA, payload)
+                self.pings_seen += 1
+                if self.answer_pings:
+                    self.send_frame(0xA, payload)
                 continue
             return opcode, payload
 
     def read_until_close(self, timeout: float = TIMEOUT) -> tuple[int | None, str | None, list[dict]]:
-        """/// Reads frames until a close frame: returns (code, reason, text frames seen), or
+        """Reads frames until a close frame: returns (code, reason, text frames seen), or
         (None, None, frames) if the connection ended without one."""
         self.sock.settimeout(timeout)
         frames = []
@@ -583,7 +592,7 @@ class RawWebSocket:
 
 
 def _mask(data: bytes, mask: bytes) -> bytes:
-    """/// XOR with a 4-byte mask, fast enough for 64 KiB payloads."""
+    """XOR with a 4-byte mask, fast enough for 64 KiB payloads."""
     n = len(data)
     key = int.from_bytes((mask * (n // 4 + 1))[:n], "big")
     return (int.from_bytes(data, "big") ^ key).to_bytes(n, "big") if n else b""
@@ -595,7 +604,7 @@ def _mask(data: bytes, mask: bytes) -> bytes:
 
 
 def chatd_user(data_dir: Path, *args: str, password: str | None = None, timeout: float = 30.0) -> subprocess.CompletedProcess:
-    """/// Runs `chatd user ...` on a data directory, with the password (if any) on stdin."""
+    """Runs `chatd user ...` on a data directory, with the password (if any) on stdin."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATD_")}
     return subprocess.run([chatd_binary(), "user", *args, "--data-dir", str(data_dir)],
                           input=(password + "\n").encode() if password is not None else b"",

@@ -1,7 +1,6 @@
 """The HTTP API without files (PROTOCOL.md §1 and §3): /healthz, login, logout, me, users, history,
 authentication by bearer token or cookie, the CSRF rule, and the JSON error shape."""
 
-import asyncio
 
 import pytest
 
@@ -86,6 +85,13 @@ def test_endpoints_require_a_token(server, path):
     assert_api_error(http().get(server.base + path, timeout=10), 401, "unauthorized")
     assert_api_error(server.get(path, "not-a-real-token"), 401, "unauthorized")
     assert_api_error(http().get(server.base + path, cookies={"chat_session": "bogus"}, timeout=10), 401, "unauthorized")
+
+
+def test_query_token_is_only_for_the_websocket(server):
+    """`?token=` exists for WebSocket clients that cannot set headers; the HTTP API takes the
+    token only from `Authorization: Bearer` or the cookie."""
+    token = server.login(unique_name())
+    assert_api_error(http().get(server.base + "/api/me", params={"token": token}, timeout=10), 401, "unauthorized")
 
 
 def test_users_lists_accounts_with_presence(server):

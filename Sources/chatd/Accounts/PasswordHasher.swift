@@ -1,8 +1,14 @@
+import Crypto
+import Foundation
 import HummingbirdBcrypt
 import NIOPosix
 
 /// bcrypt, run on NIO's blocking thread pool: one hash costs tens of milliseconds of CPU and must
 /// never run on an event loop or a cooperative-pool thread.
+///
+/// bcrypt reads only the first 72 bytes of its input, and passwords may be 1024. So the password
+/// is first reduced to the base64 of its SHA-256 (44 bytes, no NUL): every byte counts, and the
+/// slow, salted part is still bcrypt.
 struct PasswordHasher: Sendable {
     /// bcrypt cost; PROTOCOL.md requires at least 10.
     let cost: UInt8
@@ -20,16 +26,23 @@ struct PasswordHasher: Sendable {
 
     func hash(_ password: String) async throws -> String {
         let cost = self.cost
-        return try await threadPool.runIfActive { Bcrypt.hash(password, cost: cost) }
+        let input = Self.prehash(password)
+        return try await threadPool.runIfActive { Bcrypt.hash(input, cost: cost) }
     }
 
     func verify(_ password: String, against hash: String) async throws -> Bool {
-        try await threadPool.runIfActive { Bcrypt.verify(password, hash: hash) }
+        let input = Self.prehash(password)
+        return try await threadPool.runIfActive { Bcrypt.verify(input, hash: hash) }
+    }
+
+    static func prehash(_ password: String) -> String {
+        Data(SHA256.hash(data: Data(password.utf8))).base64EncodedString()
     }
 
     /// Spends the time of one verification and fails.
     func verifyDecoy(_ password: String) async throws {
         let decoy = decoyHash
-        _ = try await threadPool.runIfActive { Bcrypt.verify(password, hash: decoy) }
+        let input = Self.prehash(password)
+        _ = try await threadPool.runIfActive { Bcrypt.verify(input, hash: decoy) }
     }
 }

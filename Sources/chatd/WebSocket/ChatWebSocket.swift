@@ -72,6 +72,7 @@ struct ChatWebSocket: Sendable {
                 try await Self.drain(session.queue, into: outbound, skippingMessagesUpTo: welcome.lastID)
             }
             var refusing = false
+            var readError: (any Error)?
             do {
                 for try await message in inbound.messages(maxSize: ProtocolLimits.maxInboundMessageBytes) where !refusing {
                     switch message {
@@ -83,10 +84,15 @@ struct ChatWebSocket: Sendable {
                     }
                 }
             } catch {
-                logger.debug("websocket read ended", metadata: ["error": "\(error)"])
+                // A protocol violation (invalid UTF-8, a message over the limit): the library closes
+                // with the matching code (1007, 1009) when the handler rethrows it.
+                readError = error
             }
             session.queue.finish()
+            // A writer stuck on a client that stopped reading must not keep this task alive.
+            channel.eventLoop.scheduleTask(in: .seconds(ChatSession.abortGraceSeconds)) { channel.close(promise: nil) }
             try await group.waitForAll()
+            if let readError { throw readError }
         }
     }
 
