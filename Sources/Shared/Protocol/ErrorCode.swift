@@ -9,6 +9,14 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
     case unauthorized
     case forbidden
     case notFound = "not_found"
+    /// File area: the name belongs to another user (HTTP 409, FTP 550).
+    case conflict
+    /// File area: over `--max-file-size` (HTTP 413, FTP 552).
+    case tooLarge = "too_large"
+    /// File area: over the owner's `--quota` (HTTP 507, FTP 552).
+    case quotaExceeded = "quota_exceeded"
+    /// File area: a `Range` that lies outside the file (HTTP 416).
+    case rangeNotSatisfiable = "range_not_satisfiable"
     case `internal`
 }
 

@@ -8,6 +8,7 @@ public enum ServerFrame: Equatable, Sendable {
     case history(History)
     case read(chat: String, upTo: Int64)
     case typing(from: String)
+    case file(FileEvent)
     case error(code: ErrorCode, message: String, clientID: String?)
 
     public struct Welcome: Equatable, Sendable {
@@ -56,7 +57,7 @@ public enum ServerFrame: Equatable, Sendable {
 
 extension ServerFrame: Codable {
     enum CodingKeys: String, CodingKey {
-        case type, username, users, unread, limits, server, event, user, message, chat, messages, from, code
+        case type, username, users, unread, limits, server, event, user, message, chat, messages, from, code, file, by
         case lastID = "last_id"
         case hasMore = "has_more"
         case upTo = "up_to"
@@ -95,6 +96,11 @@ extension ServerFrame: Codable {
             self = .read(chat: try c.decode(String.self, forKey: .chat), upTo: try c.decode(Int64.self, forKey: .upTo))
         case "typing":
             self = .typing(from: try c.decode(String.self, forKey: .from))
+        case "file":
+            self = .file(FileEvent(
+                event: try c.decode(FileEvent.Kind.self, forKey: .event),
+                file: try c.decode(FileInfo.self, forKey: .file),
+                by: try c.decode(String.self, forKey: .by)))
         case "error":
             self = .error(
                 code: try c.decode(ErrorCode.self, forKey: .code),
@@ -139,6 +145,11 @@ extension ServerFrame: Codable {
         case .typing(let from):
             try c.encode("typing", forKey: .type)
             try c.encode(from, forKey: .from)
+        case .file(let change):
+            try c.encode("file", forKey: .type)
+            try c.encode(change.event, forKey: .event)
+            try c.encode(change.file, forKey: .file)
+            try c.encode(change.by, forKey: .by)
         case .error(let code, let message, let clientID):
             try c.encode("error", forKey: .type)
             try c.encode(code, forKey: .code)

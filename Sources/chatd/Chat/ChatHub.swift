@@ -104,6 +104,14 @@ final class ChatHub: Sendable {
         }
     }
 
+    /// Sends one frame to every session (file area changes).
+    func sendToAll(_ frame: ByteBuffer) {
+        let everyone = registry.withLock { $0.all }
+        for session in everyone {
+            session.send(frame)
+        }
+    }
+
     /// Sends one frame to every session of every account but one.
     func send(_ frame: ByteBuffer, toAllExceptAccount accountID: Int64) {
         let everyone = registry.withLock { $0.all }

@@ -8,6 +8,8 @@ struct ServerConfig: Sendable {
     var httpPort = 8010
     var registration = Accounts.Registration.open
     var maxFileSize: Int64 = 1 << 30
+    /// Bytes one user may store in the file area; `nil`: no limit.
+    var quota: Int64?
     var messageChars = ProtocolLimits.defaultMessageChars
     var rate = RateLimiter.Rate.default
     var logLevel = Logger.Level.info

@@ -41,6 +41,10 @@ struct APIError: HTTPResponseError {
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .rateLimited: .tooManyRequests
+        case .conflict: .conflict
+        case .tooLarge: .contentTooLarge
+        case .quotaExceeded: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+        case .rangeNotSatisfiable: .rangeNotSatisfiable
         case .internal: .internalServerError
         case .badRequest, .unknownType, .tooLong, .empty: .badRequest
         }

@@ -22,6 +22,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest file in bytes, K/M/G suffixes allowed (CHATD_MAX_FILE_SIZE). Default: 1G")
     var maxFileSize: String?
 
+    @Option(help: "Bytes each user may store in the file area, K/M/G suffixes allowed; 0 means no limit (CHATD_QUOTA). Default: no limit")
+    var quota: String?
+
     @Option(help: "Longest message in characters (CHATD_MESSAGE_CHARS). Default: 4000")
     var messageChars: String?
 
@@ -84,6 +87,10 @@ struct ServeCommand: AsyncParsableCommand {
             config.registration = policy
         }
         if let (v, name) = value(maxFileSize, "CHATD_MAX_FILE_SIZE") { config.maxFileSize = try OptionParsing.byteSize(v, option: name) }
+        if let (v, name) = value(quota, "CHATD_QUOTA") {
+            let bytes = try OptionParsing.byteSize(v, option: name)
+            config.quota = bytes == 0 ? nil : bytes
+        }
         if let (v, name) = value(messageChars, "CHATD_MESSAGE_CHARS") {
             config.messageChars = try OptionParsing.positiveInt(v, option: name, range: 1...16_000)
         }

@@ -73,9 +73,18 @@ enum ChatServer {
             limits: .init(messageChars: config.messageChars, fileBytes: config.maxFileSize, outboundQueueBytes: config.outboundQueueBytes),
             serverVersion: "chatd \(Chatd.version)", logger: logger)
 
+        let files = FileStore(
+            dataDirectory: config.dataDirectory, database: database,
+            limits: .init(maxFileSize: config.maxFileSize, quota: config.quota), logger: logger
+        ) { change in
+            hub.sendToAll(FrameEncoder.encode(.file(change)))
+        }
+        try await files.recover()
+
         let router = Router(context: ChatRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         APIRoutes(accounts: accounts, chat: chat, secureCookies: false).register(on: router)
+        FileRoutes(store: files, accounts: accounts).register(on: router)
         let webSocket = ChatWebSocket(accounts: accounts, chat: chat)
 
         let ready = ReadySignal()

@@ -82,6 +82,23 @@ final class ChatDatabase: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2: file area") { db in
+            try db.execute(sql: """
+                CREATE TABLE files (
+                    -- NFC-normalised; BINARY collation orders by the bytes of the UTF-8 name
+                    name TEXT PRIMARY KEY,
+                    -- no foreign key: a deleted account's files stay, shown under its old name
+                    owner_id INTEGER NOT NULL,
+                    owner_name TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    -- the content's server-generated file name under files/blobs
+                    blob TEXT NOT NULL UNIQUE,
+                    uploaded_at INTEGER NOT NULL
+                );
+                CREATE INDEX files_owner ON files(owner_id);
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,96 @@
+import Crypto
+import NIOCore
+import Shared
+import _NIOFileSystem
+
+/// One upload in progress: bytes stream in, are hashed as they pass and written to a temporary
+/// file in large blocks; nothing is visible until ``commit()``. Used by one task at a time.
+final class FileUpload {
+    let name: String
+    let owner: Account
+    private let store: FileStore
+    private let handle: WriteFileHandle
+    private let temporaryPath: FilePath
+    /// What the owner already stores in other files, for the quota.
+    private let othersUsage: Int64
+    private var hasher = SHA256()
+    private var pending: ByteBuffer
+    private var written: Int64 = 0
+    private(set) var size: Int64 = 0
+    private var closed = false
+
+    /// Bytes collected before one write to the disk: large enough that the thread-pool hop per
+    /// write is noise, small enough to keep memory flat.
+    static let blockSize = 1 << 20
+
+    init(store: FileStore, name: String, owner: Account, handle: WriteFileHandle, temporaryPath: FilePath, othersUsage: Int64) {
+        self.store = store
+        self.name = name
+        self.owner = owner
+        self.handle = handle
+        self.temporaryPath = temporaryPath
+        self.othersUsage = othersUsage
+        self.pending = ByteBufferAllocator().buffer(capacity: Self.blockSize)
+    }
+
+    /// Appends bytes. Passing the size limit or the quota throws, and the caller must ``abort()``.
+    func write(_ bytes: ByteBuffer) async throws {
+        size += Int64(bytes.readableBytes)
+        if size > store.limits.maxFileSize {
+            throw FileError.tooLarge(limit: store.limits.maxFileSize)
+        }
+        if let quota = store.limits.quota, othersUsage + size > quota {
+            throw FileError.quotaExceeded(quota: quota)
+        }
+        bytes.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+        if pending.readableBytes == 0 && bytes.readableBytes >= Self.blockSize {
+            try await flush(bytes)
+            return
+        }
+        var bytes = bytes
+        pending.writeBuffer(&bytes)
+        if pending.readableBytes >= Self.blockSize {
+            try await flush(pending)
+            pending.clear()
+        }
+    }
+
+    /// Syncs the content, moves it into place and records it.
+    func commit() async throws -> (StoredFile, replaced: Bool) {
+        do {
+            if pending.readableBytes > 0 {
+                try await flush(pending)
+                pending.clear()
+            }
+            try await handle.synchronize()
+            closed = true
+            try await handle.close()
+        } catch let error as FileError {
+            await abort()
+            throw error
+        } catch {
+            await abort()
+            throw FileError.storage("\(error)")
+        }
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return try await store.commit(self, temporary: temporaryPath, size: size, sha256: digest)
+    }
+
+    /// Throws the upload away: nothing of it stays on disk.
+    func abort() async {
+        if !closed {
+            closed = true
+            try? await handle.close()
+        }
+        await store.removeQuietly(temporaryPath)
+    }
+
+    private func flush(_ block: ByteBuffer) async throws {
+        do {
+            try await handle.write(contentsOf: block.readableBytesView, toAbsoluteOffset: written)
+        } catch {
+            throw FileError.storage("\(error)")
+        }
+        written += Int64(block.readableBytes)
+    }
+}

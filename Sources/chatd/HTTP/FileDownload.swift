@@ -1,0 +1,105 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import Shared
+import _NIOFileSystem
+
+/// Builds the answer to `GET`/`HEAD` of a file: validators, conditional requests, ranges, and a
+/// body streamed from an open descriptor in blocks, so memory does not grow with the file.
+enum FileDownload {
+    static let chunkLength = ByteCount.kibibytes(256)
+
+    static func response(for request: Request, store: FileStore, name: String, headOnly: Bool) async throws -> Response {
+        let (file, handle) = try await store.open(named: name)
+        var headers: HTTPFields = [
+            .contentType: "application/octet-stream",
+            .eTag: etag(file),
+            .lastModified: httpDate(millis: file.uploadedAtMillis),
+            .acceptRanges: "bytes",
+            .contentDisposition: contentDisposition(file.name),
+            .init("X-Content-Type-Options")!: "nosniff",
+        ]
+        let range = ranged(request, file: file)
+        if notModified(request, file: file) {
+            try? await handle.close()
+            return Response(status: .notModified, headers: headers)
+        }
+        let status: HTTPResponse.Status
+        let bytes: Range<Int64>
+        switch range {
+        case .full:
+            status = .ok
+            bytes = 0..<file.size
+        case .partial(let closed):
+            status = .partialContent
+            bytes = closed.lowerBound..<(closed.upperBound + 1)
+            headers[.contentRange] = "bytes \(closed.lowerBound)-\(closed.upperBound)/\(file.size)"
+        case .unsatisfiable:
+            try? await handle.close()
+            headers[.contentRange] = "bytes */\(file.size)"
+            var response = APIError.jsonResponse(status: .rangeNotSatisfiable, code: ErrorCode.rangeNotSatisfiable.rawValue,
+                                                 message: "the range lies outside the file's \(file.size) bytes")
+            response.headers.append(contentsOf: headers)
+            return response
+        }
+        headers[.contentLength] = String(bytes.count)
+        if headOnly || bytes.isEmpty {
+            try? await handle.close()
+            return Response(status: status, headers: headers)
+        }
+        let body = ResponseBody(contentLength: bytes.count) { writer in
+            do {
+                for try await chunk in handle.readChunks(in: bytes, chunkLength: chunkLength) {
+                    try await writer.write(chunk)
+                }
+                try await handle.close()
+            } catch {
+                try? await handle.close()
+                throw error
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: status, headers: headers, body: body)
+    }
+
+    static func etag(_ file: StoredFile) -> String {
+        "\"\(file.sha256)\""
+    }
+
+    /// The range to serve, honouring `If-Range` (serve the range only if the client's copy is
+    /// still the current one).
+    static func ranged(_ request: Request, file: StoredFile) -> ByteRangeRequest {
+        let range = ByteRangeRequest.evaluate(request.headers[.range], size: file.size)
+        guard range != .full, let condition = request.headers[.ifRange] else { return range }
+        let matches = condition.hasPrefix("\"") ? condition == etag(file) : condition == httpDate(millis: file.uploadedAtMillis)
+        return matches ? range : .full
+    }
+
+    static func notModified(_ request: Request, file: StoredFile) -> Bool {
+        guard let header = request.headers[.ifNoneMatch] else { return false }
+        let current = etag(file)
+        return header.split(separator: ",").contains { tag in
+            let tag = tag.trimmingCharacters(in: .whitespaces)
+            return tag == "*" || tag == current || tag == "W/" + current
+        }
+    }
+
+    /// `attachment` with an ASCII fallback name and the exact name in RFC 5987 form.
+    static func contentDisposition(_ name: String) -> String {
+        let fallback = String(name.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && scalar != "\"" && scalar != "\\" && scalar.value >= 0x20 ? Character(scalar) : "_"
+        })
+        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
+        allowed.insert(charactersIn: "!#$&+-.^_`|~")
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: allowed) ?? fallback
+        return "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)"
+    }
+
+    static func httpDate(millis: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(millis / 1000)))
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Hummingbird
+import MultipartKit
+import NIOCore
+
+/// Streams a `multipart/form-data` body: the part named `file` goes into a ``FileUpload`` (named by
+/// the part's filename) as it arrives; small text fields are collected. The parser reports body
+/// bytes in many small slices, so they are coalesced into blocks before each write.
+struct MultipartUpload {
+    /// Text fields are for things like the original app's `username`; anything longer is refused.
+    static let maxFieldBytes = 4096
+
+    struct Result {
+        let upload: FileUpload
+        let fields: [String: String]
+    }
+
+    enum Failure: Error {
+        case notMultipart
+        case noFilePart
+        case malformed(String)
+    }
+
+    private enum Event {
+        case header(String, String)
+        case body(ByteBuffer)
+        case partComplete
+    }
+
+    /// Reads the whole body. On any failure the started upload is aborted before throwing.
+    static func read(_ request: Request, store: FileStore, owner: Account) async throws -> Result {
+        guard let contentType = request.headers[.contentType],
+              contentType.lowercased().hasPrefix("multipart/form-data"),
+              let boundary = boundary(of: contentType) else { throw Failure.notMultipart }
+        let parser = MultipartParser(boundary: boundary)
+        var events: [Event] = []
+        var pendingBody = ByteBuffer()
+        parser.onHeader = { name, value in events.append(.header(name, value)) }
+        parser.onBody = { slice in pendingBody.writeBuffer(&slice) }
+        parser.onPartComplete = {
+            if pendingBody.readableBytes > 0 {
+                events.append(.body(pendingBody))
+                pendingBody = ByteBuffer()
+            }
+            events.append(.partComplete)
+        }
+
+        var partHeaders: [String: String] = [:]
+        var upload: FileUpload?
+        var uploadDone = false
+        var currentField: (name: String, value: ByteBuffer)?
+        var fields: [String: String] = [:]
+        do {
+            for try await chunk in request.body {
+                try parser.execute(chunk)
+                if pendingBody.readableBytes > 0 {
+                    events.append(.body(pendingBody))
+                    pendingBody = ByteBuffer()
+                }
+                let batch = events
+                events.removeAll(keepingCapacity: true)
+                for event in batch {
+                    switch event {
+                    case .header(let name, let value):
+                        partHeaders[name.lowercased()] = value
+                    case .body(var bytes):
+                        let disposition = parseDisposition(partHeaders["content-disposition"] ?? "")
+                        if disposition.name == "file", let filename = disposition.filename, !uploadDone {
+                            if upload == nil {
+                                upload = try await store.beginUpload(name: filename, by: owner, declaredSize: nil)
+                            }
+                            try await upload!.write(bytes)
+                        } else if let name = disposition.name {
+                            if currentField == nil { currentField = (name, ByteBuffer()) }
+                            currentField!.value.writeBuffer(&bytes)
+                            guard currentField!.value.readableBytes <= maxFieldBytes else {
+                                throw Failure.malformed("form field '\(name)' is longer than \(maxFieldBytes) bytes")
+                            }
+                        }
+                    case .partComplete:
+                        let disposition = parseDisposition(partHeaders["content-disposition"] ?? "")
+                        if disposition.name == "file", disposition.filename != nil, !uploadDone {
+                            if upload == nil, let filename = disposition.filename {
+                                // an empty file has no body event
+                                upload = try await store.beginUpload(name: filename, by: owner, declaredSize: 0)
+                            }
+                            uploadDone = true
+                        } else if let field = currentField {
+                            fields[field.name] = String(buffer: field.value)
+                        } else if let name = disposition.name {
+                            fields[name] = ""
+                        }
+                        currentField = nil
+                        partHeaders = [:]
+                    }
+                }
+            }
+        } catch {
+            await upload?.abort()
+            if error is FileError || error is Failure { throw error }
+            throw Failure.malformed("the multipart body could not be read: \(error)")
+        }
+        guard let upload, uploadDone else {
+            await upload?.abort()
+            throw Failure.noFilePart
+        }
+        return Result(upload: upload, fields: fields)
+    }
+
+    static func boundary(of contentType: String) -> String? {
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if pair.count == 2, pair[0].lowercased() == "boundary" {
+                return pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+        }
+        return nil
+    }
+
+    /// `name` and `filename` of a part's `Content-Disposition: form-data; name="…"; filename="…"`.
+    static func parseDisposition(_ header: String) -> (name: String?, filename: String?) {
+        var name: String?
+        var filename: String?
+        var filenameStar: String?
+        for parameter in header.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2 else { continue }
+            var value = pair[1]
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
+                value = String(value.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"")
+            }
+            switch pair[0].lowercased() {
+            case "name": name = value
+            case "filename": filename = value
+            case "filename*":
+                if let mark = value.range(of: "''") { filenameStar = String(value[mark.upperBound...]).removingPercentEncoding }
+            default: break
+            }
+        }
+        return (name, filenameStar ?? filename)
+    }
+}
