@@ -95,7 +95,10 @@ final class FileStore: Sendable {
         }
         let temporary = temporaryDirectory.appending(UUID().uuidString + ".part")
         do {
-            let handle = try await fileSystem.openFile(forWritingAt: temporary, options: .newFile(replaceExisting: false))
+            // Our own rename is the atomic step; NIO's transactional creation would add a second one.
+            var options = OpenOptions.Write.newFile(replaceExisting: false)
+            options.newFile?.transactionalCreation = false
+            let handle = try await fileSystem.openFile(forWritingAt: temporary, options: options)
             return FileUpload(store: self, name: name, owner: owner, handle: handle, temporaryPath: temporary, othersUsage: othersUsage)
         } catch {
             logger.error("cannot create upload file", metadata: ["path": "\(temporary)", "error": "\(error)"])
@@ -224,12 +227,8 @@ final class FileStore: Sendable {
     }
 
     private func entries(of directory: FilePath) async throws -> [String] {
-        try await fileSystem.withDirectoryHandle(atPath: directory) { handle in
-            var names: [String] = []
-            for try await entry in handle.listContents() {
-                names.append(entry.name.string)
-            }
-            return names
+        try await NIOThreadPool.singleton.runIfActive {
+            try FileManager.default.contentsOfDirectory(atPath: directory.string)
         }
     }
 

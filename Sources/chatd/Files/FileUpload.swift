@@ -18,6 +18,7 @@ final class FileUpload {
     private var written: Int64 = 0
     private(set) var size: Int64 = 0
     private var closed = false
+    private var aborted = false
 
     /// Bytes collected before one write to the disk: large enough that the thread-pool hop per
     /// write is noise, small enough to keep memory flat.
@@ -33,8 +34,19 @@ final class FileUpload {
         self.pending = ByteBufferAllocator().buffer(capacity: Self.blockSize)
     }
 
-    /// Appends bytes. Passing the size limit or the quota throws, and the caller must ``abort()``.
+    /// Appends bytes. Passing the size limit or the quota, or a failing disk, aborts the upload
+    /// (nothing stays on disk) and throws.
     func write(_ bytes: ByteBuffer) async throws {
+        do {
+            try await append(bytes)
+        } catch {
+            await abort()
+            throw error
+        }
+    }
+
+    private func append(_ bytes: ByteBuffer) async throws {
+        guard !closed else { throw FileError.storage("write after the upload ended") }
         size += Int64(bytes.readableBytes)
         if size > store.limits.maxFileSize {
             throw FileError.tooLarge(limit: store.limits.maxFileSize)
@@ -76,8 +88,10 @@ final class FileUpload {
         return try await store.commit(self, temporary: temporaryPath, size: size, sha256: digest)
     }
 
-    /// Throws the upload away: nothing of it stays on disk.
+    /// Throws the upload away: nothing of it stays on disk. Calling it again does nothing.
     func abort() async {
+        guard !aborted else { return }
+        aborted = true
         if !closed {
             closed = true
             try? await handle.close()

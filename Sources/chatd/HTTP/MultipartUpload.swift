@@ -107,6 +107,30 @@ struct MultipartUpload {
         return Result(upload: upload, fields: fields)
     }
 
+    /// Splits a header at the `;` that are not inside a quoted string (a filename may hold one).
+    static func splitParameters(_ header: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var quoted = false
+        var escaped = false
+        for character in header {
+            if escaped {
+                escaped = false
+            } else if character == "\\" && quoted {
+                escaped = true
+            } else if character == "\"" {
+                quoted.toggle()
+            } else if character == ";" && !quoted {
+                parts.append(current)
+                current = ""
+                continue
+            }
+            current.append(character)
+        }
+        parts.append(current)
+        return parts
+    }
+
     static func boundary(of contentType: String) -> String? {
         for parameter in contentType.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -122,7 +146,7 @@ struct MultipartUpload {
         var name: String?
         var filename: String?
         var filenameStar: String?
-        for parameter in header.split(separator: ";").dropFirst() {
+        for parameter in splitParameters(header).dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard pair.count == 2 else { continue }
             var value = pair[1]

@@ -1,0 +1,136 @@
+import Foundation
+import NIOCore
+import Shared
+import Synchronization
+import Testing
+
+@testable import chatd
+
+/// The `file` events a store emitted, in order.
+final class EventLog: Sendable {
+    let events = Mutex<[FileEvent]>([])
+}
+
+/// The file area on a real directory and a real SQLite file.
+@Suite("File store")
+struct FileStoreTests {
+    struct Fixture {
+        let directory: String
+        let database: ChatDatabase
+        let store: FileStore
+        let events: EventLog
+        let alice: Account
+        let bob: Account
+
+        init(maxFileSize: Int64 = 1 << 20, quota: Int64? = nil, directory: String = makeTemporaryDirectory()) async throws {
+            self.directory = directory
+            database = try ChatDatabase(dataDirectory: directory, logger: quietLogger)
+            let events = EventLog()
+            self.events = events
+            store = FileStore(dataDirectory: directory, database: database, limits: .init(maxFileSize: maxFileSize, quota: quota),
+                              logger: quietLogger) { change in events.events.withLock { $0.append(change) } }
+            try await store.recover()
+            let accounts = AccountStore(database: database)
+            if let existing = try await accounts.account(nameKey: "alice") {
+                alice = existing
+            } else {
+                alice = try await accounts.create(name: "alice", passwordHash: "x", nowMillis: 0)
+            }
+            if let existing = try await accounts.account(nameKey: "bob") {
+                bob = existing
+            } else {
+                bob = try await accounts.create(name: "bob", passwordHash: "x", nowMillis: 0)
+            }
+        }
+
+        func put(_ name: String, _ text: String, by owner: Account) async throws -> (StoredFile, replaced: Bool) {
+            let upload = try await store.beginUpload(name: name, by: owner, declaredSize: nil)
+            try await upload.write(ByteBuffer(string: text))
+            return try await upload.commit()
+        }
+
+        func content(_ name: String) async throws -> String {
+            let (file, handle) = try await store.open(named: name)
+            var bytes = ByteBuffer()
+            for try await var chunk in handle.readChunks(in: 0..<file.size, chunkLength: .kibibytes(64)) {
+                bytes.writeBuffer(&chunk)
+            }
+            try await handle.close()
+            return String(buffer: bytes)
+        }
+
+        func entries(_ sub: String) throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: directory + "/files/" + sub)
+        }
+    }
+
+    @Test func uploadReplaceAndDeleteWithEvents() async throws {
+        let f = try await Fixture()
+        let (added, replacedFirst) = try await f.put("notes.txt", "one", by: f.alice)
+        #expect(!replacedFirst && added.size == 3)
+        #expect(added.sha256 == "7692c3ad3540bb803c020b3aee66cd8887123234ea0c6e7143c0add73ff431ed")
+        let (_, replaced) = try await f.put("notes.txt", "two!", by: f.alice)
+        #expect(replaced)
+        #expect(try await f.content("notes.txt") == "two!")
+        #expect(try f.entries("blobs").count == 1, "the replaced content is removed")
+        _ = try await f.store.delete(named: "notes.txt", by: f.alice)
+        #expect(try await f.store.list().isEmpty)
+        #expect(try f.entries("blobs").isEmpty && f.entries("tmp").isEmpty)
+        #expect(f.events.events.withLock { $0.map(\.event) } == [.added, .replaced, .deleted])
+    }
+
+    @Test func anotherOwnersNameIsRefusedAndUntouched() async throws {
+        let f = try await Fixture()
+        _ = try await f.put("a.txt", "alice's", by: f.alice)
+        await #expect(throws: FileError.ownedByAnother(name: "a.txt", owner: "alice")) {
+            _ = try await f.put("a.txt", "bob's", by: f.bob)
+        }
+        await #expect(throws: FileError.notOwner(name: "a.txt", owner: "alice")) {
+            _ = try await f.store.delete(named: "a.txt", by: f.bob)
+        }
+        #expect(try await f.content("a.txt") == "alice's")
+        #expect(try f.entries("tmp").isEmpty && f.entries("blobs").count == 1)
+    }
+
+    @Test func sizeLimitAndQuotaAbortWithoutTrace() async throws {
+        let f = try await Fixture(maxFileSize: 10, quota: 15)
+        await #expect(throws: FileError.tooLarge(limit: 10)) {
+            _ = try await f.store.beginUpload(name: "big", by: f.alice, declaredSize: 11)
+        }
+        let upload = try await f.store.beginUpload(name: "grows", by: f.alice, declaredSize: nil)
+        try await upload.write(ByteBuffer(string: "123456"))
+        await #expect(throws: FileError.tooLarge(limit: 10)) { try await upload.write(ByteBuffer(string: "7890x")) }
+        _ = try await f.put("first", "1234567890", by: f.alice)
+        await #expect(throws: FileError.quotaExceeded(quota: 15)) { _ = try await f.put("second", "123456", by: f.alice) }
+        _ = try await f.put("first", "0987654321", by: f.alice)  // replacing counts the new size only
+        _ = try await f.put("second", "12345", by: f.alice)
+        _ = try await f.put("bobs", "1234567890", by: f.bob)  // quotas are per owner
+        #expect(try await f.store.list().map(\.name) == ["bobs", "first", "second"])
+        #expect(try f.entries("tmp").isEmpty && f.entries("blobs").count == 3)
+    }
+
+    @Test func namesAreNormalisedAndChecked() async throws {
+        let f = try await Fixture()
+        _ = try await f.put("e\u{301}.txt", "x", by: f.alice)
+        #expect(try await f.store.list().map(\.name) == ["\u{E9}.txt"])
+        #expect(try await f.content("\u{E9}.txt") == "x")
+        await #expect(throws: FileError.self) { _ = try await f.put("../escape", "x", by: f.alice) }
+    }
+
+    @Test func recoveryRemovesCrashLeftovers() async throws {
+        let f = try await Fixture()
+        _ = try await f.put("kept", "keep me", by: f.alice)
+        _ = try await f.put("lost", "gone", by: f.alice)
+        let lostBlob = try #require(try await f.store.file(named: "lost")).blob
+        try FileManager.default.removeItem(atPath: f.directory + "/files/blobs/" + lostBlob)
+        FileManager.default.createFile(atPath: f.directory + "/files/tmp/half.part", contents: Data("half".utf8))
+        FileManager.default.createFile(atPath: f.directory + "/files/blobs/0123orphan", contents: Data("orphan".utf8))
+        try f.database.close()
+
+        let again = try await Fixture(directory: f.directory)
+        #expect(try await again.store.list().map(\.name) == ["kept"])
+        #expect(try again.entries("tmp").isEmpty)
+        #expect(try again.entries("blobs").count == 1)
+        #expect(try await again.content("kept") == "keep me")
+    }
+}
