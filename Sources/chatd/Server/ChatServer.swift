@@ -91,7 +91,11 @@ enum ChatServer {
         let app = Application(
             router: router,
             server: .http1WebSocketUpgrade(
-                configuration: .init(http1: .init(idleTimeout: .seconds(300)), ws: ChatWebSocket.configuration(pingInterval: config.pingInterval))
+                configuration: .init(
+                    http1: .init(
+                        additionalChannelHandlers: [ExpectContinueHandler(largestBody: config.maxFileSize + FileRoutes.multipartOverhead)],
+                        idleTimeout: .seconds(300)),
+                    ws: ChatWebSocket.configuration(pingInterval: config.pingInterval))
             ) { head, channel, logger in
                 await webSocket.shouldUpgrade(head, channel: channel, logger: logger)
             },
