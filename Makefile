@@ -3,7 +3,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 PYTEST_ARGS ?= -q
 
-.PHONY: build release run test test-swift test-e2e test-deps clean
+.PHONY: build release run test test-swift test-e2e test-deps bench-files clean
 
 build:
 	$(SWIFT) build
@@ -31,6 +31,10 @@ test-deps:
 	@$(PYTHON) -c "import websockets, pytest, requests" 2>/dev/null || \
 		$(PYTHON) -m pip install --quiet "websockets>=14" pytest requests || \
 		$(PYTHON) -m pip install --quiet --break-system-packages websockets pytest requests
+
+# Benchmark, not a test: 1 GiB upload and download through chatd, MB/s and peak RSS.
+bench-files:
+	scripts/bench-files
 
 clean:
 	rm -rf .build
