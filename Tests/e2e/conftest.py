@@ -609,3 +609,58 @@ def chatd_user(data_dir: Path, *args: str, password: str | None = None, timeout:
     return subprocess.run([chatd_binary(), "user", *args, "--data-dir", str(data_dir)],
                           input=(password + "\n").encode() if password is not None else b"",
                           capture_output=True, timeout=timeout, env=env)
+
+
+# --------------------------------------------------------------------------------------------
+# the real curl binary
+# --------------------------------------------------------------------------------------------
+
+
+class CurlResult:
+    """What one `curl` run got: the final response's status (0 when none arrived), its headers
+    (names lower-cased), the body (unless the caller wrote it elsewhere with `-o`), curl's exit
+    code and its error text."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes, returncode: int, stderr: str):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.returncode = returncode
+        self.stderr = stderr
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self) -> str:
+        return (f"CurlResult(status={self.status}, rc={self.returncode}, headers={self.headers}, "
+                f"body={self.body[:300]!r}, stderr={self.stderr.strip()[:300]!r})")
+
+
+def curl(*args: str, input: bytes | None = None, timeout: float = 60.0) -> CurlResult:
+    """Runs `curl ARGS` the way a user would, bounded by `--max-time`, never through a proxy
+    from the environment, without URL globbing. The body goes to a temporary file unless the
+    arguments already say `-o`; the headers of the last response (after any `100 Continue`)
+    are parsed from a `-D` dump."""
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="curl-") as tmp:
+        head_file, body_file = os.path.join(tmp, "head"), os.path.join(tmp, "body")
+        cmd = ["curl", "-sS", "-g", "--noproxy", "*", "--max-time", str(timeout),
+               "-D", head_file, "-w", "%{http_code}"]
+        if "-o" not in args and "--output" not in args:
+            cmd += ["-o", body_file]
+        cmd += list(args)
+        proc = subprocess.run(cmd, input=input if input is not None else b"", capture_output=True,
+                              timeout=timeout + 10)
+        out = proc.stdout.decode("ascii", "replace").strip()
+        status = int(out[-3:]) if out[-3:].isdigit() else 0
+        headers: dict[str, str] = {}
+        if os.path.exists(head_file):
+            raw = open(head_file, "rb").read().decode("latin-1")
+            blocks = [b for b in re.split(r"\r?\n\r?\n", raw) if b.startswith("HTTP/")]
+            if blocks:
+                for line in blocks[-1].splitlines()[1:]:
+                    if ":" in line:
+                        k, v = line.split(":", 1)
+                        headers[k.strip().lower()] = v.strip()
+        body = open(body_file, "rb").read() if os.path.exists(body_file) else b""
+        return CurlResult(status, headers, body, proc.returncode, proc.stderr.decode("utf-8", "replace"))

@@ -105,14 +105,17 @@ enum ChatServer {
             },
             logger: logger)
 
-        let group = ServiceGroup(configuration: .init(
+        var groupConfiguration = ServiceGroupConfiguration(
             services: [
                 .init(service: log),
                 .init(service: app),
                 .init(service: SessionCloser(hub: hub, logger: logger)),
             ],
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
-            logger: logger))
+            logger: logger)
+        // A long upload or download must not hold the process forever once asked to stop.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(15)
+        let group = ServiceGroup(configuration: groupConfiguration)
 
         let readyTask = Task {
             guard let port = await ready.wait() else { return }
