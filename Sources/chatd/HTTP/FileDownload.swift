@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOPosix
 import Shared
 import _NIOFileSystem
 
@@ -9,7 +10,7 @@ import _NIOFileSystem
 enum FileDownload {
     static let chunkLength = ByteCount.kibibytes(256)
 
-    static func response(for request: Request, store: FileStore, name: String, headOnly: Bool) async throws -> Response {
+    static func response(for request: Request, channel: any Channel, store: FileStore, name: String, headOnly: Bool) async throws -> Response {
         let (file, handle) = try await store.open(named: name)
         var headers: HTTPFields = [
             .contentType: "application/octet-stream",
@@ -46,6 +47,17 @@ enum FileDownload {
         if headOnly || bytes.isEmpty {
             try? await handle.close()
             return Response(status: status, headers: headers)
+        }
+        if let mailbox = FileRegionMailbox.of(channel) {
+            let descriptor = try handle.detachUnsafeFileDescriptor()
+            let nioHandle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor.rawValue)
+            guard let marker = mailbox.post(nioHandle, range: Int(bytes.lowerBound)..<Int(bytes.upperBound)) else {
+                throw CancellationError()
+            }
+            return Response(status: status, headers: headers, body: ResponseBody(contentLength: bytes.count) { writer in
+                try await writer.write(marker)
+                try await writer.finish(nil)
+            })
         }
         let body = ResponseBody(contentLength: bytes.count) { writer in
             do {

@@ -100,7 +100,7 @@ struct FileRoutes {
     private func download(_ request: Request, _ context: ChatRequestContext, headOnly: Bool) async throws -> Response {
         _ = try context.requireIdentity
         let name = try name(context)
-        return try await mapped { try await FileDownload.response(for: request, store: store, name: name, headOnly: headOnly) }
+        return try await mapped { try await FileDownload.response(for: request, channel: context.channel, store: store, name: name, headOnly: headOnly) }
     }
 
     /// The `{name}` path parameter, percent-decoded. A `/` inside it (`%2F`) is then refused by

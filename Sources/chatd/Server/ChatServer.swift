@@ -93,7 +93,10 @@ enum ChatServer {
             server: .http1WebSocketUpgrade(
                 configuration: .init(
                     http1: .init(
-                        additionalChannelHandlers: [ExpectContinueHandler(largestBody: config.maxFileSize + FileRoutes.multipartOverhead)],
+                        additionalChannelHandlers: [
+                            FileRegionSplicerInstaller(),
+                            ExpectContinueHandler(largestBody: config.maxFileSize + FileRoutes.multipartOverhead),
+                        ],
                         idleTimeout: .seconds(300)),
                     ws: ChatWebSocket.configuration(pingInterval: config.pingInterval))
             ) { head, channel, logger in

@@ -1,0 +1,51 @@
+import Foundation
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import Testing
+
+@testable import chatd
+
+@Suite("Zero-copy downloads")
+struct FileRegionSplicerTests {
+    func openTemporaryFile(_ text: String) throws -> NIOFileHandle {
+        let path = makeTemporaryDirectory() + "/content"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: open(path, O_RDONLY))
+    }
+
+    @Test func markerBecomesAFileRegionAndOtherBodiesPassUnchanged() throws {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(FileRegionSplicer())
+        let mailbox = try #require(FileRegionMailbox.of(channel))
+        let handle = try openTemporaryFile("0123456789")
+        let marker = try #require(mailbox.post(handle, range: 2..<7))
+
+        try channel.writeOutbound(HTTPServerResponsePart.body(.byteBuffer(marker)))
+        guard case .body(.fileRegion(let region))? = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
+            Issue.record("the marker was not replaced by a file region")
+            return
+        }
+        #expect(region.readerIndex == 2 && region.endIndex == 7)
+        #expect(!handle.isOpen, "the file is closed once written")
+
+        let lookalike = ByteBuffer(repeating: 0, count: 16)
+        try channel.writeOutbound(HTTPServerResponsePart.body(.byteBuffer(lookalike)))
+        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == .body(.byteBuffer(lookalike)))
+        _ = try channel.finish()
+    }
+
+    @Test func filesNotYetWrittenAreClosedWhenTheConnectionGoes() throws {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(FileRegionSplicer())
+        let mailbox = try #require(FileRegionMailbox.of(channel))
+        let handle = try openTemporaryFile("abc")
+        #expect(mailbox.post(handle, range: 0..<3) != nil)
+        _ = try channel.finish()
+        #expect(!handle.isOpen)
+        #expect(FileRegionMailbox.of(channel) == nil)
+        let late = try openTemporaryFile("late")
+        #expect(mailbox.post(late, range: 0..<4) == nil, "a closed connection takes no more files")
+        #expect(!late.isOpen)
+    }
+}
