@@ -123,8 +123,8 @@ struct FileStoreTests {
         _ = try await f.put("lost", "gone", by: f.alice)
         let lostBlob = try #require(try await f.store.file(named: "lost")).blob
         try FileManager.default.removeItem(atPath: f.directory + "/files/blobs/" + lostBlob)
-        FileManager.default.createFile(atPath: f.directory + "/files/tmp/half.part", contents: Data("half".utf8))
-        FileManager.default.createFile(atPath: f.directory + "/files/blobs/0123orphan", contents: Data("orphan".utf8))
+        _ = FileManager.default.createFile(atPath: f.directory + "/files/tmp/half.part", contents: Data("half".utf8))
+        _ = FileManager.default.createFile(atPath: f.directory + "/files/blobs/0123orphan", contents: Data("orphan".utf8))
         try f.database.close()
 
         let again = try await Fixture(directory: f.directory)

@@ -1,0 +1,191 @@
+import NIOCore
+
+/// One reply on the FTP control connection: a three-digit code and one or more lines of text
+/// (RFC 959 §4.2).
+///
+/// It is also the error of ``FTPCommand/parse(_:)``: a line that cannot be understood is answered
+/// with a reply, so the parser hands back the reply itself rather than a reason the session would
+/// have to translate.
+struct FTPReply: Error, Sendable, Equatable {
+    /// The reply code, `100...599`; its first digit tells the client whether the command worked.
+    let code: Int
+    /// The text, one element per line, without line ends. Never empty.
+    let lines: [String]
+
+    /// A reply of one or more lines.
+    ///
+    /// CR, LF and NUL inside a line become spaces: RFC 959 allows none of them in reply text, and a
+    /// line end inside an echoed name would let a client forge a reply of its own.
+    init(_ code: Int, lines: [String]) {
+        precondition((100...599).contains(code), "FTP reply codes have three digits, 1xx to 5xx")
+        self.code = code
+        self.lines = (lines.isEmpty ? [""] : lines).map(FTPReply.sanitized)
+    }
+
+    /// A single-line reply.
+    init(_ code: Int, _ text: String) {
+        self.init(code, lines: [text])
+    }
+
+    /// The reply as the client reads it.
+    ///
+    /// One line is `"code text\r\n"`. Several are RFC 959's multi-line form: `"code-first\r\n"`,
+    /// the inner lines, then `"code last\r\n"`. A client takes any line that starts with the code
+    /// and a space as the end, so an inner line that starts with a digit is indented by one space.
+    var text: String {
+        let prefix = String(code)
+        guard lines.count > 1 else {
+            return "\(prefix) \(lines[0])\r\n"
+        }
+        var result = "\(prefix)-\(lines[0])\r\n"
+        for line in lines.dropFirst().dropLast() {
+            if let first = line.utf8.first, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) {
+                result += " "
+            }
+            result += line + "\r\n"
+        }
+        result += "\(prefix) \(lines[lines.count - 1])\r\n"
+        return result
+    }
+
+    /// ``text`` as bytes for the channel.
+    var wire: ByteBuffer {
+        ByteBuffer(string: text)
+    }
+
+    private static func sanitized(_ line: String) -> String {
+        guard line.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }) else { return line }
+        return String(line.unicodeScalars.map { scalar -> Character in
+            scalar == "\r" || scalar == "\n" || scalar == "\0" ? " " : Character(scalar)
+        })
+    }
+}
+
+// MARK: - The replies the server sends
+
+extension FTPReply {
+    // 1xx: preliminary
+
+    /// 150, before a transfer on a data connection that is still to be opened.
+    static let openingData = FTPReply(150, "Opening data connection.")
+    /// 125, before a transfer on a data connection that is already open.
+    static let dataAlreadyOpen = FTPReply(125, "Data connection already open; transfer starting.")
+
+    // 2xx: done
+
+    static let commandOK = FTPReply(200, "Command okay.")
+    /// 200 with a message saying what was set (`TYPE`, `MODE`, `OPTS`, `PBSZ`, `PROT`…).
+    static func ok(_ text: String) -> FTPReply { FTPReply(200, text) }
+    /// 202, for commands that are accepted but mean nothing here (`ALLO`).
+    static let superfluous = FTPReply(202, "Command not needed here.")
+    /// 211, the `FEAT` list (RFC 2389): each feature on its own line, indented by one space.
+    static func features(_ features: [String]) -> FTPReply {
+        FTPReply(211, lines: ["Features:"] + features.map { " " + $0 } + ["End"])
+    }
+    /// 211, `STAT` without an argument: the session's state, one fact a line.
+    static func systemStatus(_ lines: [String]) -> FTPReply {
+        FTPReply(211, lines: ["chatd FTP server status:"] + lines + ["End of status"])
+    }
+    /// 213, the answer to `SIZE`.
+    static func fileSize(_ size: Int64) -> FTPReply { FTPReply(213, String(size)) }
+    /// 213, the answer to `MDTM`: a time value from ``FTPListing/timeValue(millis:)``.
+    static func modificationTime(_ timeValue: String) -> FTPReply { FTPReply(213, timeValue) }
+    /// 214, `HELP`: the commands understood, several to a line.
+    static func help(_ lines: [String]) -> FTPReply {
+        FTPReply(214, lines: ["The following commands are recognized:"] + lines + ["Help OK."])
+    }
+    /// 215, `SYST`. Clients use it to choose a `LIST` parser; ours writes `ls -l` lines.
+    static let system = FTPReply(215, "UNIX Type: L8")
+    /// 220, the greeting once the connection is accepted.
+    static let ready = FTPReply(220, "chatd FTP server ready.")
+    /// 221, after `QUIT`; the server then closes the control connection.
+    static let goodbye = FTPReply(221, "Goodbye.")
+    /// 225, `ABOR` with no transfer to abort.
+    static let noTransferToAbort = FTPReply(225, "No transfer to abort.")
+    /// 226, a transfer finished and the data connection is closed.
+    static let transferComplete = FTPReply(226, "Transfer complete.")
+    /// 226, the answer to `ABOR` after 426 closed the aborted transfer (RFC 959 §4.1.3).
+    static let abortSuccessful = FTPReply(226, "Abort successful.")
+    /// 227, `PASV`: the address to connect to, as six decimal bytes.
+    ///
+    /// `nil` if `address` has no IPv4 form: `PASV` cannot express IPv6, such clients use `EPSV`.
+    static func enteringPassive(_ address: SocketAddress) -> FTPReply? {
+        FTPAddress.hostPort(address).map { FTPReply(227, "Entering Passive Mode (\($0)).") }
+    }
+    /// 229, `EPSV` (RFC 2428): only the port; the client connects to the control connection's host.
+    static func enteringExtendedPassive(port: Int) -> FTPReply {
+        FTPReply(229, "Entering Extended Passive Mode (|||\(port)|)")
+    }
+    /// 230, `PASS` accepted.
+    static let loggedIn = FTPReply(230, "User logged in, proceed.")
+    /// 234, `AUTH TLS` accepted: the TLS handshake follows at once (RFC 4217).
+    static let authAccepted = FTPReply(234, "AUTH TLS successful.")
+    /// 250, a file action (`CWD`, `DELE`, `RNTO`) done.
+    static func fileActionOK(_ text: String) -> FTPReply { FTPReply(250, text) }
+    /// 250, `MLST` (RFC 3659 §7.2): the facts line goes inside a multi-line reply, after one space.
+    static func machineListing(path: String, facts: String) -> FTPReply {
+        FTPReply(250, lines: ["Listing \(path)", " " + facts, "End"])
+    }
+    /// 257, `PWD`: the directory in double quotes, any `"` inside doubled (RFC 959 Appendix II).
+    static func pathname(_ path: String) -> FTPReply {
+        var quoted = ""
+        for character in path {
+            quoted.append(character)
+            if character == "\"" { quoted.append("\"") }
+        }
+        return FTPReply(257, "\"\(quoted)\" is the current directory.")
+    }
+
+    // 3xx: more is needed
+
+    /// 331, `USER` accepted; `PASS` must follow.
+    static let needPassword = FTPReply(331, "User name okay, need password.")
+    /// 350, `REST` or `RNFR` accepted; the transfer or `RNTO` must follow.
+    static func pendingFurtherInformation(_ text: String) -> FTPReply { FTPReply(350, text) }
+
+    // 4xx: failed, try again later
+
+    /// 421, the server closes the control connection (idle timeout, shutdown, too many connections).
+    static func serviceNotAvailable(_ text: String) -> FTPReply { FTPReply(421, text) }
+    /// 425, no data connection: no `PASV`/`PORT` before, or the connection failed.
+    static func cannotOpenData(_ text: String) -> FTPReply { FTPReply(425, text) }
+    /// 426, the data connection broke or `ABOR` closed it; the transfer did not finish.
+    static let transferAborted = FTPReply(426, "Connection closed; transfer aborted.")
+    /// 451, the server failed (disk, database); the text is for the user, the details for the log.
+    static func localError(_ text: String) -> FTPReply { FTPReply(451, text) }
+
+    // 5xx: failed
+
+    /// 500, a verb this server does not know.
+    static func unknownCommand(_ verb: String) -> FTPReply {
+        FTPReply(500, "'\(verb)': command not understood.")
+    }
+    /// 500, a line longer than ``FTPCommand/maxLineBytes``.
+    static let lineTooLong = FTPReply(500, "Command line too long.")
+    /// 500, a line that is not a command at all (empty, or the verb is not letters).
+    static let syntaxError = FTPReply(500, "Syntax error, command unrecognized.")
+    /// 501, the verb is known but its argument is missing or malformed; the text says which.
+    static func syntaxErrorInArguments(_ text: String) -> FTPReply { FTPReply(501, text) }
+    /// 502, a command the server understands but does not offer (e.g. `AUTH` without TLS).
+    static let notImplemented = FTPReply(502, "Command not implemented.")
+    /// 503, a command out of order (`PASS` before `USER`, `RNTO` without `RNFR`).
+    static func badSequence(_ text: String) -> FTPReply { FTPReply(503, text) }
+    /// 504, a known command with a parameter the server does not support (`TYPE E`, `MODE B`).
+    static func notImplementedForParameter(_ text: String) -> FTPReply { FTPReply(504, text) }
+    /// 522, `EPRT`/`EPSV` with a network protocol other than 1 (IPv4) and 2 (IPv6) (RFC 2428 §2).
+    static let networkProtocolNotSupported = FTPReply(522, "Network protocol not supported, use (1,2)")
+    /// 530, any command but `USER`, `PASS`, `QUIT` and the like before login.
+    static let notLoggedIn = FTPReply(530, "Please log in with USER and PASS.")
+    /// 530, `PASS` refused. Does not say whether the name or the password was wrong.
+    static let loginIncorrect = FTPReply(530, "Login incorrect.")
+    /// 534, `PROT`/`PBSZ` refused by policy.
+    static func securityPolicy(_ text: String) -> FTPReply { FTPReply(534, text) }
+    /// 536, `PROT S` or `PROT E`: levels TLS does not offer (RFC 4217 §9).
+    static let protectionLevelNotSupported = FTPReply(536, "Requested PROT level not supported by mechanism.")
+    /// 550, no such file, not the owner, or an action the flat file area does not allow.
+    static func fileUnavailable(_ text: String) -> FTPReply { FTPReply(550, text) }
+    /// 552, over the size limit or the owner's quota (PROTOCOL.md §6: both are 552).
+    static func storageExceeded(_ text: String) -> FTPReply { FTPReply(552, text) }
+    /// 553, a name the file area refuses (`FileName.validate`).
+    static func nameNotAllowed(_ text: String) -> FTPReply { FTPReply(553, text) }
+}
