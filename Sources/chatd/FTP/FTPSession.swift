@@ -1,0 +1,371 @@
+import NIOCore
+
+/// One FTP control connection as a pure state machine (RFC 959 and extensions): a command or an
+/// I/O result goes in, the session's new state and the actions to take come out. The NIO layer
+/// around it only reads lines, performs the actions (checking a password, opening a data
+/// connection, calling the ``FileStore``) and feeds their results back; every reply code and
+/// every ordering rule is decided here, so it is tested without sockets.
+///
+/// The file area is one flat directory `/`: paths name a file in it, with or without a leading
+/// `/`; anything deeper does not exist.
+struct FTPSession: Sendable {
+    struct Configuration: Sendable, Equatable {
+        /// `--ftp-anonymous`: `anonymous`/`ftp` may log in with any password, read-only.
+        var anonymousAllowed = false
+    }
+
+    enum Login: Sendable, Equatable {
+        case awaitingUser
+        case awaitingPassword(user: String)
+        /// The password is being checked by the I/O layer (bcrypt, lockout, delay).
+        case verifying(user: String)
+        case loggedIn(user: String, anonymous: Bool)
+    }
+
+    /// Where the next transfer's data connection comes from.
+    enum DataEndpoint: Sendable, Equatable {
+        /// A listener opened after `PASV`/`EPSV`, accepting only the control connection's peer.
+        case passive
+        /// `PORT`/`EPRT`: connect to this address (already checked against the bounce rule).
+        case active(SocketAddress)
+    }
+
+    enum ListingFormat: Sendable, Equatable { case list, names, facts }
+
+    /// A data-connection transfer for the I/O layer to run.
+    enum Transfer: Sendable, Equatable {
+        case listing(ListingFormat, path: String?)
+        case retrieve(name: String, offset: Int64)
+        case store(name: String, offset: Int64, append: Bool)
+    }
+
+    /// A control-connection file operation for the I/O layer to run.
+    enum Operation: Sendable, Equatable {
+        case delete(name: String)
+        case rename(from: String, to: String)
+        case size(name: String)
+        case modificationTime(name: String)
+        case facts(name: String)
+        /// `RNFR`: only checks that the file exists and belongs to the user.
+        case checkRenameSource(name: String)
+    }
+
+    enum Action: Sendable, Equatable {
+        case reply(FTPReply)
+        case verifyLogin(user: String, password: String)
+        case openPassive(extended: Bool)
+        case transfer(Transfer, DataEndpoint)
+        case perform(Operation)
+        case close
+    }
+
+    /// What an ``Operation`` or ``Transfer`` came to.
+    enum Outcome: Sendable, Equatable {
+        case done
+        case size(Int64)
+        case modificationTime(String)
+        case facts(String)
+        case failed(FileError)
+    }
+
+    let configuration: Configuration
+    private(set) var login = Login.awaitingUser
+    private(set) var transferType = FTPCommand.TransferType.ascii
+    private(set) var dataEndpoint: DataEndpoint?
+    /// `REST`: the offset of the next `RETR`/`STOR`; any other command clears it.
+    private(set) var restartOffset: Int64?
+    /// `RNFR` accepted; the next command must be `RNTO`.
+    private(set) var renameSource: String?
+    /// After `EPSV ALL` the client promised to use only `EPSV` (RFC 2428).
+    private(set) var extendedPassiveOnly = false
+    /// Waiting for the I/O layer: a transfer, an operation or a passive listener.
+    private(set) var pending: Pending?
+
+    enum Pending: Sendable, Equatable {
+        case transfer(Transfer)
+        case operation(Operation)
+        case passive(extended: Bool)
+    }
+
+    init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    var isLoggedIn: Bool {
+        if case .loggedIn = login { return true }
+        return false
+    }
+
+    var isAnonymous: Bool {
+        if case .loggedIn(_, let anonymous) = login { return anonymous }
+        return false
+    }
+
+    // MARK: commands
+
+    mutating func receive(_ command: FTPCommand) -> [Action] {
+        let offset = restartOffset
+        let source = renameSource
+        if !Self.keepsRestartOffset(command) { restartOffset = nil }
+        if case .rnto = command {} else { renameSource = nil }
+
+        switch command {
+        case .quit:
+            return [.reply(.goodbye), .close]
+        case .noop:
+            return [.reply(.commandOK)]
+        case .syst:
+            return [.reply(.system)]
+        case .feat:
+            return [.reply(.features(["UTF8", "EPSV", "EPRT", "PASV", "REST STREAM", "SIZE", "MDTM",
+                                      "MLST type*;size*;modify*;perm*;unique*"]))]
+        case .help:
+            return [.reply(.help(["Commands: " + FTPCommand.verbs.joined(separator: " ")]))]
+        case .user(let user):
+            if isLoggedIn { return [.reply(.badSequence("Already logged in."))] }
+            login = .awaitingPassword(user: user)
+            return [.reply(.needPassword)]
+        case .pass(let password):
+            guard case .awaitingPassword(let user) = login else {
+                return [.reply(.badSequence(isLoggedIn ? "Already logged in." : "Send USER first."))]
+            }
+            if Self.isAnonymousName(user) {
+                guard configuration.anonymousAllowed else {
+                    login = .awaitingUser
+                    return [.reply(.loginIncorrect)]
+                }
+                login = .loggedIn(user: user, anonymous: true)
+                return [.reply(.loggedIn)]
+            }
+            login = .verifying(user: user)
+            return [.verifyLogin(user: user, password: password)]
+        default:
+            break
+        }
+
+        guard isLoggedIn else { return [.reply(.notLoggedIn)] }
+        guard pending == nil || Self.allowedWhilePending(command) else {
+            return [.reply(.badSequence("Wait for the running command to finish."))]
+        }
+
+        switch command {
+        case .opts(let utf8):
+            return [.reply(utf8 ? .ok("UTF8 mode always on.") : .notImplementedForParameter("UTF8 cannot be turned off."))]
+        case .pwd:
+            return [.reply(.pathname("/"))]
+        case .cwd(let path):
+            return [.reply(Self.isRoot(path) ? .fileActionOK("Directory is /.") : .fileUnavailable("No such directory."))]
+        case .cdup:
+            return [.reply(.fileActionOK("Directory is /."))]
+        case .type(let type):
+            transferType = type
+            return [.reply(.ok(type == .image ? "Type set to I." : "Type set to A."))]
+        case .mode, .stru:
+            return [.reply(.commandOK)]
+        case .allo:
+            return [.reply(.superfluous)]
+        case .mkd, .rmd:
+            return [.reply(.fileUnavailable("The file area has no subdirectories."))]
+        case .rest(let value):
+            restartOffset = value
+            return [.reply(.pendingFurtherInformation("Restarting at \(value). Send RETR or STOR."))]
+        case .pasv, .epsv(.unspecified), .epsv(.networkProtocol):
+            let extended: Bool
+            if case .pasv = command {
+                if extendedPassiveOnly { return [.reply(.badSequence("EPSV ALL was sent: use EPSV."))] }
+                extended = false
+            } else {
+                extended = true
+            }
+            pending = .passive(extended: extended)
+            return [.openPassive(extended: extended)]
+        case .epsv(.all):
+            extendedPassiveOnly = true
+            return [.reply(.ok("EPSV ALL accepted."))]
+        case .port(let address), .eprt(let address):
+            if extendedPassiveOnly { return [.reply(.badSequence("EPSV ALL was sent: use EPSV."))] }
+            dataEndpoint = .active(address)
+            return [.reply(.ok("Active data connection to \(address.ipAddress ?? "?") port \(address.port ?? 0)."))]
+        case .list(let path):
+            return startTransfer(.listing(.list, path: path))
+        case .nlst(let path):
+            return startTransfer(.listing(.names, path: path))
+        case .mlsd(let path):
+            return startTransfer(.listing(.facts, path: path))
+        case .retr(let path):
+            guard let name = Self.fileName(path) else { return [.reply(.fileUnavailable("No such file."))] }
+            return startTransfer(.retrieve(name: name, offset: offset ?? 0))
+        case .stor(let path), .appe(let path):
+            guard !isAnonymous else { return [.reply(.fileUnavailable("Anonymous users may only read."))] }
+            guard let name = Self.fileName(path) else { return [.reply(.nameNotAllowed("Names may not contain '/'."))] }
+            var append = false
+            if case .appe = command { append = true }
+            return startTransfer(.store(name: name, offset: append ? 0 : (offset ?? 0), append: append))
+        case .dele(let path):
+            guard !isAnonymous else { return [.reply(.fileUnavailable("Anonymous users may only read."))] }
+            guard let name = Self.fileName(path) else { return [.reply(.fileUnavailable("No such file."))] }
+            return perform(.delete(name: name))
+        case .rnfr(let path):
+            guard !isAnonymous else { return [.reply(.fileUnavailable("Anonymous users may only read."))] }
+            guard let name = Self.fileName(path) else { return [.reply(.fileUnavailable("No such file."))] }
+            return perform(.checkRenameSource(name: name))
+        case .rnto(let path):
+            guard let from = source else { return [.reply(.badSequence("Send RNFR first."))] }
+            renameSource = nil
+            guard let to = Self.fileName(path) else { return [.reply(.nameNotAllowed("Names may not contain '/'."))] }
+            return perform(.rename(from: from, to: to))
+        case .size(let path):
+            guard let name = Self.fileName(path) else { return [.reply(.fileUnavailable("No such file."))] }
+            return perform(.size(name: name))
+        case .mdtm(let path):
+            guard let name = Self.fileName(path) else { return [.reply(.fileUnavailable("No such file."))] }
+            return perform(.modificationTime(name: name))
+        case .mlst(let path):
+            guard let path, !Self.isRoot(path) else { return perform(.facts(name: "")) }
+            guard let name = Self.fileName(path) else { return [.reply(.fileUnavailable("No such file."))] }
+            return perform(.facts(name: name))
+        case .abor:
+            return [.reply(.noTransferToAbort)]
+        case .stat:
+            return [.reply(.systemStatus(["chatd FTP", "Logged in", transferType == .image ? "TYPE: BINARY" : "TYPE: ASCII"]))]
+        case .auth, .pbsz, .prot:
+            return [.reply(.notImplemented)]
+        case .quit, .noop, .syst, .feat, .help, .user, .pass:
+            return []  // answered above
+        }
+    }
+
+    // MARK: results from the I/O layer
+
+    mutating func loginVerified(_ success: Bool) -> [Action] {
+        guard case .verifying(let user) = login else { return [] }
+        if success {
+            login = .loggedIn(user: user, anonymous: false)
+            return [.reply(.loggedIn)]
+        }
+        login = .awaitingUser
+        return [.reply(.loginIncorrect)]
+    }
+
+    mutating func passiveListening(on address: SocketAddress) -> [Action] {
+        guard case .passive(let extended)? = pending else { return [] }
+        pending = nil
+        dataEndpoint = .passive
+        if extended {
+            return [.reply(.enteringExtendedPassive(port: address.port ?? 0))]
+        }
+        guard let reply = FTPReply.enteringPassive(address) else {
+            dataEndpoint = nil
+            return [.reply(.cannotOpenData("PASV needs IPv4; use EPSV."))]
+        }
+        return [.reply(reply)]
+    }
+
+    mutating func passiveFailed() -> [Action] {
+        guard case .passive? = pending else { return [] }
+        pending = nil
+        return [.reply(.cannotOpenData("No passive port is free."))]
+    }
+
+    /// The data connection was opened (the transfer is starting).
+    func dataConnectionOpened() -> [Action] {
+        guard case .transfer? = pending else { return [] }
+        return [.reply(.openingData)]
+    }
+
+    mutating func dataConnectionFailed() -> [Action] {
+        guard case .transfer? = pending else { return [] }
+        pending = nil
+        dataEndpoint = nil
+        return [.reply(.cannotOpenData("Cannot open the data connection."))]
+    }
+
+    mutating func finished(_ outcome: Outcome) -> [Action] {
+        guard let pending else { return [] }
+        self.pending = nil
+        switch (pending, outcome) {
+        case (.transfer, .done):
+            dataEndpoint = nil
+            return [.reply(.transferComplete)]
+        case (.transfer, .failed(let error)):
+            dataEndpoint = nil
+            return [.reply(Self.reply(for: error))]
+        case (.operation(.checkRenameSource(let name)), .done):
+            renameSource = name
+            return [.reply(.pendingFurtherInformation("Ready for RNTO."))]
+        case (.operation(.delete), .done):
+            return [.reply(.fileActionOK("Deleted."))]
+        case (.operation(.rename), .done):
+            return [.reply(.fileActionOK("Renamed."))]
+        case (.operation, .size(let size)):
+            return [.reply(.fileSize(size))]
+        case (.operation, .modificationTime(let value)):
+            return [.reply(.modificationTime(value))]
+        case (.operation(.facts(let name)), .facts(let facts)):
+            return [.reply(.machineListing(path: name.isEmpty ? "/" : name, facts: facts))]
+        case (.operation, .failed(let error)):
+            return [.reply(Self.reply(for: error))]
+        default:
+            return [.reply(.localError("Unexpected result."))]
+        }
+    }
+
+    // MARK: rules
+
+    /// The reply code of each file-area refusal (PROTOCOL.md §3–4).
+    static func reply(for error: FileError) -> FTPReply {
+        let text = error.protocolError.message
+        switch error {
+        case .invalidName: return .nameNotAllowed(text)
+        case .notFound, .ownedByAnother, .notOwner: return .fileUnavailable(text)
+        case .tooLarge, .quotaExceeded: return .storageExceeded(text)
+        case .storage: return .localError("Local error in processing.")
+        }
+    }
+
+    private mutating func startTransfer(_ transfer: Transfer) -> [Action] {
+        guard let endpoint = dataEndpoint else {
+            return [.reply(.cannotOpenData("Use PASV, EPSV, PORT or EPRT first."))]
+        }
+        pending = .transfer(transfer)
+        return [.transfer(transfer, endpoint)]
+    }
+
+    private mutating func perform(_ operation: Operation) -> [Action] {
+        pending = .operation(operation)
+        return [.perform(operation)]
+    }
+
+    /// `REST` applies to the command right after it; anything else in between cancels it.
+    private static func keepsRestartOffset(_ command: FTPCommand) -> Bool {
+        switch command {
+        case .rest, .noop, .type, .pasv, .epsv, .port, .eprt: true
+        default: false
+        }
+    }
+
+    /// `ABOR`, `STAT`, `NOOP` and `QUIT` may arrive while a transfer runs.
+    private static func allowedWhilePending(_ command: FTPCommand) -> Bool {
+        switch command {
+        case .abor, .stat, .noop, .quit: true
+        default: false
+        }
+    }
+
+    static func isAnonymousName(_ user: String) -> Bool {
+        ["anonymous", "ftp"].contains(user.lowercased())
+    }
+
+    static func isRoot(_ path: String) -> Bool {
+        ["/", ".", "./", "/.", ""].contains(path)
+    }
+
+    /// The file a path names in the flat area, or `nil` if it names a subdirectory.
+    static func fileName(_ path: String) -> String? {
+        var name = Substring(path)
+        if name.hasPrefix("/") { name = name.dropFirst() }
+        if name.hasPrefix("./") { name = name.dropFirst(2) }
+        guard !name.isEmpty, !name.contains("/") else { return nil }
+        return String(name)
+    }
+}

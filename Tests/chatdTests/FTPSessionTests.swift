@@ -1,0 +1,155 @@
+import NIOCore
+import Testing
+
+@testable import chatd
+
+/// The FTP control-connection state machine, driven command by command without sockets.
+@Suite("FTP session")
+struct FTPSessionTests {
+    func loggedIn(_ configuration: FTPSession.Configuration = .init()) -> FTPSession {
+        var session = FTPSession(configuration: configuration)
+        _ = session.receive(.user("alice"))
+        _ = session.receive(.pass("secret"))
+        _ = session.loginVerified(true)
+        return session
+    }
+
+    func codes(_ actions: [FTPSession.Action]) -> [Int] {
+        actions.compactMap { if case .reply(let reply) = $0 { reply.code } else { nil } }
+    }
+
+    @Test func loginAsksTheIOLayerToVerify() {
+        var session = FTPSession(configuration: .init())
+        #expect(codes(session.receive(.pwd)) == [530], "nothing but the login commands before login")
+        #expect(codes(session.receive(.pass("x"))) == [503])
+        #expect(codes(session.receive(.user("alice"))) == [331])
+        #expect(session.receive(.pass("secret")) == [.verifyLogin(user: "alice", password: "secret")])
+        #expect(codes(session.loginVerified(false)) == [530])
+        #expect(session.login == .awaitingUser)
+        _ = session.receive(.user("alice"))
+        _ = session.receive(.pass("right"))
+        #expect(codes(session.loginVerified(true)) == [230])
+        #expect(codes(session.receive(.pwd)) == [257])
+        #expect(codes(session.receive(.user("bob"))) == [503])
+    }
+
+    @Test func commandsAllowedBeforeLogin() {
+        var session = FTPSession(configuration: .init())
+        #expect(codes(session.receive(.feat)) == [211])
+        #expect(codes(session.receive(.syst)) == [215])
+        #expect(codes(session.receive(.noop)) == [200])
+        #expect(codes(session.receive(.help(nil))) == [214])
+        #expect(session.receive(.quit) == [.reply(.goodbye), .close])
+        #expect(codes(session.receive(.list(nil))) == [530])
+        #expect(codes(session.receive(.stor("x"))) == [530])
+    }
+
+    @Test func anonymousOnlyWhenEnabledAndReadOnly() {
+        var closed = FTPSession(configuration: .init())
+        _ = closed.receive(.user("anonymous"))
+        #expect(codes(closed.receive(.pass("guest@"))) == [530])
+        var open = FTPSession(configuration: .init(anonymousAllowed: true))
+        _ = open.receive(.user("ftp"))
+        #expect(codes(open.receive(.pass(""))) == [230])
+        _ = open.receive(.pasv)
+        _ = open.passiveListening(on: try! SocketAddress(ipAddress: "127.0.0.1", port: 40000))
+        #expect(codes(open.receive(.stor("x"))) == [550])
+        #expect(codes(open.receive(.dele("x"))) == [550])
+        #expect(codes(open.receive(.rnfr("x"))) == [550])
+        #expect(open.receive(.retr("x")) == [.transfer(.retrieve(name: "x", offset: 0), .passive)])
+    }
+
+    @Test func aFlatRootDirectory() {
+        var session = loggedIn()
+        #expect(codes(session.receive(.cwd("/"))) == [250])
+        #expect(codes(session.receive(.cwd("sub"))) == [550])
+        #expect(codes(session.receive(.cdup)) == [250])
+        #expect(codes(session.receive(.mkd("d"))) == [550])
+        #expect(codes(session.receive(.rmd("d"))) == [550])
+        #expect(codes(session.receive(.retr("a/b"))) == [550])
+        #expect(codes(session.receive(.stor("a/b"))) == [553])
+        #expect(FTPSession.fileName("/notes.txt") == "notes.txt")
+        #expect(FTPSession.fileName("./my file ") == "my file ")
+    }
+
+    @Test func transfersNeedADataEndpoint() throws {
+        var session = loggedIn()
+        #expect(codes(session.receive(.list(nil))) == [425])
+        #expect(session.receive(.epsv(.unspecified)) == [.openPassive(extended: true)])
+        #expect(codes(session.receive(.list(nil))) == [503], "still waiting for the listener")
+        #expect(codes(session.passiveListening(on: try SocketAddress(ipAddress: "127.0.0.1", port: 50001))) == [229])
+        #expect(session.receive(.list(nil)) == [.transfer(.listing(.list, path: nil), .passive)])
+        #expect(codes(session.dataConnectionOpened()) == [150])
+        #expect(codes(session.receive(.cwd("/"))) == [503], "one command at a time")
+        #expect(codes(session.receive(.noop)) == [200])
+        #expect(codes(session.finished(.done)) == [226])
+        #expect(codes(session.receive(.nlst(nil))) == [425], "a data endpoint serves one transfer")
+    }
+
+    @Test func activeModeAndEPSVAll() throws {
+        var session = loggedIn()
+        let target = try SocketAddress(ipAddress: "127.0.0.1", port: 40001)
+        #expect(codes(session.receive(.port(target))) == [200])
+        #expect(session.receive(.retr("f")) == [.transfer(.retrieve(name: "f", offset: 0), .active(target))])
+        #expect(codes(session.dataConnectionFailed()) == [425])
+        #expect(codes(session.receive(.epsv(.all))) == [200])
+        #expect(codes(session.receive(.pasv)) == [503])
+        #expect(codes(session.receive(.eprt(target))) == [503])
+    }
+
+    @Test func restAppliesToTheNextTransferOnly() throws {
+        var session = loggedIn()
+        _ = session.receive(.epsv(.unspecified))
+        _ = session.passiveListening(on: try SocketAddress(ipAddress: "127.0.0.1", port: 50002))
+        #expect(codes(session.receive(.rest(100))) == [350])
+        #expect(session.receive(.retr("f")) == [.transfer(.retrieve(name: "f", offset: 100), .passive)])
+        _ = session.finished(.done)
+        _ = session.receive(.epsv(.unspecified))
+        _ = session.passiveListening(on: try SocketAddress(ipAddress: "127.0.0.1", port: 50003))
+        #expect(session.receive(.retr("f")) == [.transfer(.retrieve(name: "f", offset: 0), .passive)])
+        _ = session.finished(.done)
+        _ = session.receive(.rest(5))
+        _ = session.receive(.size("f"))
+        _ = session.finished(.size(9))
+        _ = session.receive(.epsv(.unspecified))
+        _ = session.passiveListening(on: try SocketAddress(ipAddress: "127.0.0.1", port: 50004))
+        #expect(session.receive(.stor("f")) == [.transfer(.store(name: "f", offset: 0, append: false), .passive)],
+                "another command between REST and STOR cancels it")
+    }
+
+    @Test func renameIsTwoStepsAndChecked() {
+        var session = loggedIn()
+        #expect(codes(session.receive(.rnto("b"))) == [503])
+        #expect(session.receive(.rnfr("a")) == [.perform(.checkRenameSource(name: "a"))])
+        #expect(codes(session.finished(.done)) == [350])
+        #expect(session.receive(.rnto("b")) == [.perform(.rename(from: "a", to: "b"))])
+        #expect(codes(session.finished(.done)) == [250])
+        _ = session.receive(.rnfr("a"))
+        _ = session.finished(.done)
+        _ = session.receive(.noop)
+        #expect(codes(session.receive(.rnto("b"))) == [503], "RNTO must follow RNFR directly")
+        _ = session.receive(.rnfr("theirs"))
+        #expect(codes(session.finished(.failed(.notOwner(name: "theirs", owner: "bob")))) == [550])
+        #expect(codes(session.receive(.rnto("mine"))) == [503])
+    }
+
+    @Test func fileErrorsMapToFTPCodes() {
+        #expect(FTPSession.reply(for: .invalidName(.init(.badRequest, "bad"))).code == 553)
+        #expect(FTPSession.reply(for: .notFound("x")).code == 550)
+        #expect(FTPSession.reply(for: .ownedByAnother(name: "x", owner: "bob")).code == 550)
+        #expect(FTPSession.reply(for: .notOwner(name: "x", owner: "bob")).code == 550)
+        #expect(FTPSession.reply(for: .tooLarge(limit: 1)).code == 552)
+        #expect(FTPSession.reply(for: .quotaExceeded(quota: 1)).code == 552)
+        #expect(FTPSession.reply(for: .storage("disk")).code == 451)
+    }
+
+    @Test func passiveReplyNeedsIPv4() throws {
+        var session = loggedIn()
+        _ = session.receive(.pasv)
+        #expect(codes(session.passiveListening(on: try SocketAddress(ipAddress: "::1", port: 50005))) == [425])
+        #expect(session.dataEndpoint == nil)
+        _ = session.receive(.pasv)
+        #expect(codes(session.passiveListening(on: try SocketAddress(ipAddress: "127.0.0.1", port: 50006))) == [227])
+        #expect(session.dataEndpoint == .passive)
+    }
+}
