@@ -1,3 +1,4 @@
+import Shared
 import Testing
 
 @testable import chatd
@@ -36,7 +37,8 @@ struct HeaderPartsTests {
     }
 
     @Test func httpDates() {
-        #expect(FileDownload.httpDate(millis: 1_795_253_400_999) == "Sat, 21 Nov 2026 09:30:00 GMT")
+        #expect(Timestamp.httpDate(millis: 1_795_253_400_999) == "Sat, 21 Nov 2026 09:30:00 GMT")
+        #expect(Timestamp.httpDate(millis: 0) == "Thu, 01 Jan 1970 00:00:00 GMT")
     }
 
     @Test func multipartBoundaryAndDisposition() {

@@ -18,6 +18,4 @@ public enum ProtocolLimits {
     /// refuse (Python's `websockets` stops at 1 MiB); the server returns fewer messages with
     /// `has_more: true` instead, and the client asks again.
     public static let maxHistoryFrameBytes = 960 * 1024
-    /// Protocol version spoken by this build.
-    public static let protocolVersion = 1
 }

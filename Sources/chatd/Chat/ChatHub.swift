@@ -64,10 +64,6 @@ final class ChatHub: Sendable {
         }
     }
 
-    func isOnline(_ accountID: Int64) -> Bool {
-        registry.withLock { $0.byAccount[accountID] != nil }
-    }
-
     var onlineAccountIDs: Set<Int64> {
         registry.withLock { Set($0.byAccount.keys) }
     }

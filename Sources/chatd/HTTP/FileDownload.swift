@@ -15,7 +15,7 @@ enum FileDownload {
         var headers: HTTPFields = [
             .contentType: "application/octet-stream",
             .eTag: etag(file),
-            .lastModified: httpDate(millis: file.uploadedAtMillis),
+            .lastModified: Timestamp.httpDate(millis: file.uploadedAtMillis),
             .acceptRanges: "bytes",
             .contentDisposition: contentDisposition(file.name),
             .init("X-Content-Type-Options")!: "nosniff",
@@ -83,7 +83,7 @@ enum FileDownload {
     static func ranged(_ request: Request, file: StoredFile) -> ByteRangeRequest {
         let range = ByteRangeRequest.evaluate(request.headers[.range], size: file.size)
         guard range != .full, let condition = request.headers[.ifRange] else { return range }
-        let matches = condition.hasPrefix("\"") ? condition == etag(file) : condition == httpDate(millis: file.uploadedAtMillis)
+        let matches = condition.hasPrefix("\"") ? condition == etag(file) : condition == Timestamp.httpDate(millis: file.uploadedAtMillis)
         return matches ? range : .full
     }
 
@@ -105,13 +105,5 @@ enum FileDownload {
         allowed.insert(charactersIn: "!#$&+-.^_`|~")
         let encoded = name.addingPercentEncoding(withAllowedCharacters: allowed) ?? fallback
         return "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)"
-    }
-
-    static func httpDate(millis: Int64) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(millis / 1000)))
     }
 }

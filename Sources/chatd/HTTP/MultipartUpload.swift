@@ -46,6 +46,7 @@ struct MultipartUpload {
         }
 
         var partHeaders: [String: String] = [:]
+        var partDisposition: (name: String?, filename: String?)?
         var upload: FileUpload?
         var uploadDone = false
         var currentField: (name: String, value: ByteBuffer)?
@@ -64,7 +65,9 @@ struct MultipartUpload {
                     case .header(let name, let value):
                         partHeaders[name.lowercased()] = value
                     case .body(var bytes):
-                        let disposition = parseDisposition(partHeaders["content-disposition"] ?? "")
+                        // headers are complete once a part's first bytes arrive: parse them once
+                        let disposition = partDisposition ?? parseDisposition(partHeaders["content-disposition"] ?? "")
+                        partDisposition = disposition
                         if disposition.name == "file", let filename = disposition.filename, !uploadDone {
                             if upload == nil {
                                 upload = try await store.beginUpload(name: filename, by: owner, declaredSize: nil)
@@ -78,7 +81,7 @@ struct MultipartUpload {
                             }
                         }
                     case .partComplete:
-                        let disposition = parseDisposition(partHeaders["content-disposition"] ?? "")
+                        let disposition = partDisposition ?? parseDisposition(partHeaders["content-disposition"] ?? "")
                         if disposition.name == "file", disposition.filename != nil, !uploadDone {
                             if upload == nil, let filename = disposition.filename {
                                 // an empty file has no body event
@@ -92,6 +95,7 @@ struct MultipartUpload {
                         }
                         currentField = nil
                         partHeaders = [:]
+                        partDisposition = nil
                     }
                 }
             }

@@ -32,31 +32,32 @@ struct ChatWebSocket: Sendable {
     func shouldUpgrade(_ head: HTTPRequest, channel: any Channel, logger: Logger) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         let (path, query) = Self.split(head.path ?? "")
         guard path == "/ws" else { return .dontUpgrade }
-        let refusal: ProtocolError?
-        var identity: Accounts.Identity?
-        if let presented = PresentedToken.find(in: head.headerFields, query: query, allowQuery: true) {
-            identity = try? await accounts.authenticate(token: presented.token)
-            if identity == nil {
-                refusal = ProtocolError(.unauthorized, "the token is invalid, expired or logged out")
-            } else if presented.source == .cookie, OriginPolicy.check(head.headerFields, authority: head.authority) != .sameOrigin {
-                refusal = ProtocolError(.unauthorized, "cross-site WebSocket refused: a cookie login needs this server's Origin")
-                identity = nil
-            } else {
-                refusal = nil
-            }
-        } else {
-            refusal = ProtocolError(.unauthorized, "authentication required: pass ?token=, a bearer token or the session cookie")
-        }
-        let accepted = identity
+        let verdict = await authenticate(head, query: query)
         return .upgrade([:]) { inbound, outbound, context in
-            guard let identity = accepted else {
-                try await outbound.write(.custom(Self.textFrame(FrameEncoder.error(refusal!))))
+            switch verdict {
+            case .success(let identity):
+                try await serve(identity, channel: channel, inbound: inbound, outbound: outbound, logger: context.logger)
+            case .failure(let refusal):
+                try await outbound.write(.custom(Self.textFrame(FrameEncoder.error(refusal))))
                 try await outbound.close(.policyViolation, reason: "unauthorized")
                 for try await _ in inbound {}
-                return
             }
-            try await serve(identity, channel: channel, inbound: inbound, outbound: outbound, logger: context.logger)
         }
+    }
+
+    /// Who is upgrading, or why they may not: a missing or bad token, or a cookie sent from a
+    /// foreign page (cross-site WebSocket hijacking).
+    private func authenticate(_ head: HTTPRequest, query: String?) async -> Result<Accounts.Identity, ProtocolError> {
+        guard let presented = PresentedToken.find(in: head.headerFields, query: query, allowQuery: true) else {
+            return .failure(ProtocolError(.unauthorized, "authentication required: pass ?token=, a bearer token or the session cookie"))
+        }
+        guard let identity = try? await accounts.authenticate(token: presented.token) else {
+            return .failure(ProtocolError(.unauthorized, "the token is invalid, expired or logged out"))
+        }
+        if presented.source == .cookie, OriginPolicy.check(head.headerFields, authority: head.authority) != .sameOrigin {
+            return .failure(ProtocolError(.unauthorized, "cross-site WebSocket refused: a cookie login needs this server's Origin"))
+        }
+        return .success(identity)
     }
 
     private func serve(_ identity: Accounts.Identity, channel: any Channel, inbound: WebSocketInboundStream,
