@@ -1,7 +1,10 @@
 import Foundation
 import NIOCore
 import NIOEmbedded
+import HTTPTypes
 import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 import Testing
 
 @testable import chatd
@@ -47,5 +50,26 @@ struct FileRegionSplicerTests {
         let late = try openTemporaryFile("late")
         #expect(mailbox.post(late, range: 0..<4) == nil, "a closed connection takes no more files")
         #expect(!late.isOpen)
+    }
+
+    /// The installer must put the splicer below Hummingbird's codec, where bodies are `IOData`;
+    /// anywhere else downloads would quietly fall back to copying through buffers.
+    @Test func installerPlacesTheSplicerUnderTheHTTPCodec() throws {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+        try channel.pipeline.syncOperations.addHandler(FileRegionSplicerInstaller())
+        let mailbox = try #require(FileRegionMailbox.of(channel))
+        let handle = try openTemporaryFile("0123456789")
+        let marker = try #require(mailbox.post(handle, range: 0..<10))
+
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try channel.writeOutbound(HTTPResponsePart.body(marker))
+        guard case .head? = try channel.readOutbound(as: HTTPServerResponsePart.self),
+              case .body(.fileRegion(let region))? = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
+            Issue.record("a body written above the codec did not become a file region")
+            return
+        }
+        #expect(region.endIndex == 10)
+        _ = try channel.finish()
     }
 }
