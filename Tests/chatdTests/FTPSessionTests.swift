@@ -6,8 +6,11 @@ import Testing
 /// The FTP control-connection state machine, driven command by command without sockets.
 @Suite("FTP session")
 struct FTPSessionTests {
+    /// Where the control connection comes from in these tests.
+    static let peer = try! SocketAddress(ipAddress: "127.0.0.1", port: 50000)
+
     func loggedIn(_ configuration: FTPSession.Configuration = .init()) -> FTPSession {
-        var session = FTPSession(configuration: configuration)
+        var session = FTPSession(configuration: configuration, controlPeer: Self.peer)
         _ = session.receive(.user("alice"))
         _ = session.receive(.pass("secret"))
         _ = session.loginVerified(true)
@@ -19,7 +22,7 @@ struct FTPSessionTests {
     }
 
     @Test func loginAsksTheIOLayerToVerify() {
-        var session = FTPSession(configuration: .init())
+        var session = FTPSession(configuration: .init(), controlPeer: Self.peer)
         #expect(codes(session.receive(.pwd)) == [530], "nothing but the login commands before login")
         #expect(codes(session.receive(.pass("x"))) == [503])
         #expect(codes(session.receive(.user("alice"))) == [331])
@@ -34,21 +37,22 @@ struct FTPSessionTests {
     }
 
     @Test func commandsAllowedBeforeLogin() {
-        var session = FTPSession(configuration: .init())
+        var session = FTPSession(configuration: .init(), controlPeer: Self.peer)
         #expect(codes(session.receive(.feat)) == [211])
         #expect(codes(session.receive(.syst)) == [215])
         #expect(codes(session.receive(.noop)) == [200])
         #expect(codes(session.receive(.help(nil))) == [214])
-        #expect(session.receive(.quit) == [.reply(.goodbye), .close])
         #expect(codes(session.receive(.list(nil))) == [530])
         #expect(codes(session.receive(.stor("x"))) == [530])
+        #expect(session.receive(.quit) == [.reply(.goodbye), .close])
+        #expect(session.receive(.noop) == [], "nothing is answered after QUIT")
     }
 
     @Test func anonymousOnlyWhenEnabledAndReadOnly() {
-        var closed = FTPSession(configuration: .init())
+        var closed = FTPSession(configuration: .init(), controlPeer: Self.peer)
         _ = closed.receive(.user("anonymous"))
         #expect(codes(closed.receive(.pass("guest@"))) == [530])
-        var open = FTPSession(configuration: .init(anonymousAllowed: true))
+        var open = FTPSession(configuration: .init(anonymousAllowed: true), controlPeer: Self.peer)
         _ = open.receive(.user("ftp"))
         #expect(codes(open.receive(.pass(""))) == [230])
         _ = open.receive(.pasv)
@@ -151,5 +155,102 @@ struct FTPSessionTests {
         _ = session.receive(.pasv)
         #expect(codes(session.passiveListening(on: try SocketAddress(ipAddress: "127.0.0.1", port: 50006))) == [227])
         #expect(session.dataEndpoint == .passive)
+    }
+
+    @Test func activeModeOnlyToTheControlPeerAndHighPorts() throws {
+        var session = loggedIn()
+        let elsewhere = try SocketAddress(ipAddress: "10.0.0.9", port: 40001)
+        let lowPort = try SocketAddress(ipAddress: "127.0.0.1", port: 25)
+        let mapped = try SocketAddress(ipAddress: "::ffff:127.0.0.1", port: 40002)
+        #expect(codes(session.receive(.port(elsewhere))) == [504], "bounce to another host")
+        #expect(codes(session.receive(.eprt(lowPort))) == [504], "bounce to a well-known port")
+        #expect(session.dataEndpoint == nil, "a refused PORT leaves no endpoint behind")
+        #expect(codes(session.receive(.eprt(mapped))) == [200], "IPv4-mapped IPv6 is the same host")
+    }
+
+    @Test func aborDuringATransferCutsItAndAnswersTwice() throws {
+        var session = loggedIn()
+        _ = session.receive(.pasv)
+        _ = session.passiveListening(on: try SocketAddress(ipAddress: "127.0.0.1", port: 50010))
+        _ = session.receive(.retr("f"))
+        _ = session.dataConnectionOpened()
+        #expect(session.receive(.abor) == [.abortTransfer])
+        #expect(session.receive(.abor) == [], "a second ABOR while the first is under way adds nothing")
+        #expect(codes(session.finished(.aborted)) == [426, 226])
+        #expect(codes(session.receive(.abor)) == [225], "nothing left to abort")
+        #expect(codes(session.receive(.noop)) == [200], "the session goes on")
+    }
+
+    @Test func aborThatLosesTheRaceStillGetsItsReply() throws {
+        var session = loggedIn()
+        _ = session.receive(.pasv)
+        _ = session.passiveListening(on: try SocketAddress(ipAddress: "127.0.0.1", port: 50011))
+        _ = session.receive(.stor("f"))
+        _ = session.receive(.abor)
+        #expect(codes(session.finished(.done)) == [226, 226], "the transfer's 226, then ABOR's")
+    }
+
+    @Test func aborWhileWaitingForTheDataConnection() throws {
+        var session = loggedIn()
+        _ = session.receive(.pasv)
+        _ = session.passiveListening(on: try SocketAddress(ipAddress: "127.0.0.1", port: 50012))
+        _ = session.receive(.list(nil))
+        _ = session.receive(.abor)
+        #expect(codes(session.dataConnectionFailed()) == [426, 226], "not 425: the client asked for it")
+    }
+
+    @Test func aClientCutDataConnectionIs426Alone() throws {
+        var session = loggedIn()
+        _ = session.receive(.pasv)
+        _ = session.passiveListening(on: try SocketAddress(ipAddress: "127.0.0.1", port: 50013))
+        _ = session.receive(.stor("f"))
+        _ = session.dataConnectionOpened()
+        #expect(codes(session.finished(.aborted)) == [426])
+    }
+
+    @Test func quitDuringATransferCutsItAndClosesAtOnce() throws {
+        var session = loggedIn()
+        _ = session.receive(.pasv)
+        _ = session.passiveListening(on: try SocketAddress(ipAddress: "127.0.0.1", port: 50014))
+        _ = session.receive(.retr("f"))
+        #expect(session.receive(.quit) == [.abortTransfer, .reply(.goodbye), .close])
+        #expect(session.finished(.aborted) == [], "nothing is sent after 221")
+        #expect(session.receive(.noop) == [], "nothing is read after QUIT")
+    }
+
+    @Test func idleTimeoutSparesARunningTransfer() throws {
+        var session = loggedIn()
+        _ = session.receive(.pasv)
+        _ = session.passiveListening(on: try SocketAddress(ipAddress: "127.0.0.1", port: 50015))
+        _ = session.receive(.retr("f"))
+        #expect(session.idleTimedOut() == [], "the data connection has its own timeout")
+        _ = session.finished(.done)
+        #expect(codes(session.idleTimedOut()) == [421])
+        #expect(session.idleTimedOut() == [], "421 once")
+    }
+
+    @Test func shutdownCutsTheTransferAndSays421() throws {
+        var session = loggedIn()
+        _ = session.receive(.pasv)
+        _ = session.passiveListening(on: try SocketAddress(ipAddress: "127.0.0.1", port: 50016))
+        _ = session.receive(.stor("f"))
+        let actions = session.shuttingDown()
+        #expect(actions.first == .abortTransfer)
+        #expect(codes(actions) == [421])
+        #expect(actions.last == .close)
+    }
+
+    @Test func lockedLoginSaysWhenToRetry() {
+        var session = FTPSession(configuration: .init(), controlPeer: Self.peer)
+        _ = session.receive(.user("alice"))
+        _ = session.receive(.pass("guess"))
+        let reply = session.loginLocked(retryAfterSeconds: 42)
+        #expect(codes(reply) == [530])
+        #expect(reply == [.reply(FTPReply(530, "Too many failed logins; try again in 42 s."))])
+        #expect(session.login == .awaitingUser)
+    }
+
+    @Test func restPastTheEndIs554() {
+        #expect(FTPSession.reply(for: .invalidOffset(requested: 10, size: 5)).code == 554)
     }
 }

@@ -109,6 +109,58 @@ struct FileStoreTests {
         #expect(try f.entries("tmp").isEmpty && f.entries("blobs").count == 3)
     }
 
+    @Test func renameIsTheOwnersAndReplacesOnlyTheirOwnFiles() async throws {
+        let f = try await Fixture()
+        _ = try await f.put("a", "alice a", by: f.alice)
+        _ = try await f.put("b", "alice b", by: f.alice)
+        _ = try await f.put("bobs", "bob", by: f.bob)
+        await #expect(throws: FileError.notOwner(name: "a", owner: "alice")) {
+            _ = try await f.store.rename(from: "a", to: "c", by: f.bob)
+        }
+        await #expect(throws: FileError.ownedByAnother(name: "bobs", owner: "bob")) {
+            _ = try await f.store.rename(from: "a", to: "bobs", by: f.alice)
+        }
+        await #expect(throws: FileError.notFound("zz")) { _ = try await f.store.rename(from: "zz", to: "c", by: f.alice) }
+        await #expect(throws: FileError.self) { _ = try await f.store.rename(from: "a", to: "x/y", by: f.alice) }
+        f.events.events.withLock { $0 = [] }
+
+        let renamed = try await f.store.rename(from: "a", to: "b", by: f.alice)
+        #expect(renamed.name == "b" && renamed.ownerName == "alice")
+        #expect(try await f.content("b") == "alice a")
+        #expect(try await f.store.list().map(\.name) == ["b", "bobs"])
+        #expect(try f.entries("blobs").count == 2, "the replaced content is removed")
+        #expect(f.events.events.withLock { $0.map { "\($0.event) \($0.file.name)" } } == ["deleted a", "replaced b"])
+        _ = try await f.store.rename(from: "b", to: "b", by: f.alice)
+        #expect(f.events.events.withLock { $0.count } == 2, "renaming onto itself changes nothing")
+    }
+
+    @Test func resumedAndAppendedUploadsStartFromTheStoredFile() async throws {
+        let f = try await Fixture(maxFileSize: 12)
+        _ = try await f.put("log", "0123456789", by: f.alice)
+        let resumed = try await f.store.beginUpload(name: "log", by: f.alice, declaredSize: nil, start: .storedPrefix(4))
+        try await resumed.write(ByteBuffer(string: "xy"))
+        _ = try await resumed.commit()
+        #expect(try await f.content("log") == "0123xy")
+        let appended = try await f.store.beginUpload(name: "log", by: f.alice, declaredSize: nil, start: .storedFile)
+        try await appended.write(ByteBuffer(string: "!"))
+        _ = try await appended.commit()
+        #expect(try await f.content("log") == "0123xy!")
+        let fresh = try await f.store.beginUpload(name: "new", by: f.alice, declaredSize: nil, start: .storedFile)
+        try await fresh.write(ByteBuffer(string: "n"))
+        _ = try await fresh.commit()
+        #expect(try await f.content("new") == "n", "APPE creates a missing file")
+        await #expect(throws: FileError.invalidOffset(requested: 8, size: 7)) {
+            _ = try await f.store.beginUpload(name: "log", by: f.alice, declaredSize: nil, start: .storedPrefix(8))
+        }
+        await #expect(throws: FileError.ownedByAnother(name: "log", owner: "alice")) {
+            _ = try await f.store.beginUpload(name: "log", by: f.bob, declaredSize: nil, start: .storedFile)
+        }
+        let tooMuch = try await f.store.beginUpload(name: "log", by: f.alice, declaredSize: nil, start: .storedFile)
+        await #expect(throws: FileError.tooLarge(limit: 12)) { try await tooMuch.write(ByteBuffer(string: "123456")) }
+        #expect(try await f.content("log") == "0123xy!", "the copied part counts towards the limit; nothing changed")
+        #expect(try f.entries("tmp").isEmpty)
+    }
+
     @Test func namesAreNormalisedAndChecked() async throws {
         let f = try await Fixture()
         _ = try await f.put("e\u{301}.txt", "x", by: f.alice)

@@ -86,6 +86,8 @@ class ChatdServer:
         self.env = dict(env or {})
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
+        #: The FTP listener's port, from the same start-up line; `None` with `--ftp off`.
+        self.ftp_port: int | None = None
         self.stderr_lines: list[str] = []
         self._all_stderr: list[str] = []
         self._lock = threading.Lock()
@@ -97,7 +99,7 @@ class ChatdServer:
         """Starts the process and waits for its `chatd listening ... http=127.0.0.1:PORT` line."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHATD_") or k == "CHATD_BIN"}
         env.update(self.env)
-        cmd = [chatd_binary(), "--data-dir", str(self.data_dir), "--http", "127.0.0.1:0", *self.flags]
+        cmd = [chatd_binary(), "--data-dir", str(self.data_dir), "--http", "127.0.0.1:0", "--ftp", "127.0.0.1:0", *self.flags]
         self.stderr_lines = []
         self.port = None
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -106,6 +108,7 @@ class ChatdServer:
         self._reader.start()
         deadline = time.monotonic() + timeout
         pattern = re.compile(r"http=127\.0\.0\.1:(\d+)")
+        ftp_pattern = re.compile(r"ftp=127\.0\.0\.1:(\d+)")
         while time.monotonic() < deadline:
             with self._lock:
                 for line in self.stderr_lines:
@@ -113,6 +116,8 @@ class ChatdServer:
                         m = pattern.search(line)
                         if m:
                             self.port = int(m.group(1))
+                            f = ftp_pattern.search(line)
+                            self.ftp_port = int(f.group(1)) if f else None
             if self.port:
                 break
             if self.proc.poll() is not None:

@@ -79,6 +79,34 @@ final class Accounts: Sendable {
         }
     }
 
+    /// Checks a name and password without creating an account or a token: for doors that keep
+    /// their own session (FTP). Failures count towards the same lockouts as ``login(username:password:address:)``.
+    func verify(username: String, password: String, address: String) async throws(LoginError) -> Account {
+        let key = Username.canonicalKey(username)
+        if let wait = throttle.withLock({ $0.retryAfter(nameKey: key, address: address, now: Self.now()) }) {
+            logger.notice("login refused: locked", metadata: ["user": "\(username)", "address": "\(address)"])
+            throw .locked(retryAfterSeconds: Int(wait.rounded(.up)))
+        }
+        do {
+            guard let credentials = try await store.credentials(nameKey: key) else {
+                try await hasher.verifyDecoy(password)
+                _ = try failure(key: key, username: username, address: address)
+                throw LoginError.invalidCredentials
+            }
+            guard try await hasher.verify(password, against: credentials.passwordHash) else {
+                _ = try failure(key: key, username: username, address: address)
+                throw LoginError.invalidCredentials
+            }
+            throttle.withLock { $0.recordSuccess(nameKey: key) }
+            return credentials.account
+        } catch let error as LoginError {
+            throw error
+        } catch {
+            logger.error("login failed", metadata: ["error": "\(error)"])
+            throw .rejected(ProtocolError(.internal, "login failed on the server"))
+        }
+    }
+
     private func failure(key: String, username: String, address: String) throws(LoginError) -> LoginResult {
         throttle.withLock { $0.recordFailure(nameKey: key, address: address, now: Self.now()) }
         logger.notice("login failed", metadata: ["user": "\(username)", "address": "\(address)"])

@@ -75,4 +75,23 @@ enum OptionParsing {
         }
         return value
     }
+
+    /// `LOW-HIGH`, a range of TCP ports from 1024 up.
+    static func portRange(_ text: String, option: String) throws -> ClosedRange<Int> {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]),
+              (1024...65535).contains(low), (1024...65535).contains(high), low <= high else {
+            throw InvalidValue(description: "\(option): expected LOW-HIGH with 1024 <= LOW <= HIGH <= 65535, got '\(text)'")
+        }
+        return low...high
+    }
+
+    /// `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off`, for switches set from the environment.
+    static func boolean(_ text: String, option: String) throws -> Bool {
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off", "": return false
+        default: throw InvalidValue(description: "\(option): expected 1 or 0, got '\(text)'")
+        }
+    }
 }

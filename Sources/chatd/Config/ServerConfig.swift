@@ -20,6 +20,8 @@ struct ServerConfig: Sendable {
     var addressLockout = LoginThrottle.Policy.perAddress
     var bcryptCost = 10
     var tokenLifetimeDays = 30
+    /// The FTP listener; `nil` when `--ftp off`.
+    var ftp: FTPServer.Configuration? = FTPServer.Configuration()
     /// Whether to log to stderr too (the file log is always written).
     var logToStderr = true
 }

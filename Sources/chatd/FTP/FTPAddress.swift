@@ -101,6 +101,13 @@ enum FTPAddress {
         return targetHost == peerHost
     }
 
+    /// Whether two addresses are the same host, ports aside: a passive data connection must come
+    /// from the control connection's host (RFC 2577 §3), with IPv4-mapped IPv6 folded as above.
+    static func isSameHost(_ a: SocketAddress, _ b: SocketAddress) -> Bool {
+        guard let hostA = canonicalHost(a), let hostB = canonicalHost(b) else { return false }
+        return hostA == hostB
+    }
+
     // MARK: Address bytes
 
     /// The four bytes of an IPv4 address, or of the IPv4 address inside an IPv4-mapped IPv6 one.

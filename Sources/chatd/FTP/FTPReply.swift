@@ -186,6 +186,8 @@ extension FTPReply {
     static func fileUnavailable(_ text: String) -> FTPReply { FTPReply(550, text) }
     /// 552, over the size limit or the owner's quota (PROTOCOL.md §6: both are 552).
     static func storageExceeded(_ text: String) -> FTPReply { FTPReply(552, text) }
+    /// 554, `REST` past the end of the stored file (RFC 3659 §5.5).
+    static func invalidRestartOffset(_ text: String) -> FTPReply { FTPReply(554, text) }
     /// 553, a name the file area refuses (`FileName.validate`).
     static func nameNotAllowed(_ text: String) -> FTPReply { FTPReply(553, text) }
 }

@@ -56,6 +56,8 @@ struct FTPSession: Sendable {
         case openPassive(extended: Bool)
         case transfer(Transfer, DataEndpoint)
         case perform(Operation)
+        /// Close the running transfer's data connection; its ``Outcome`` follows as `.aborted`.
+        case abortTransfer
         case close
     }
 
@@ -66,9 +68,14 @@ struct FTPSession: Sendable {
         case modificationTime(String)
         case facts(String)
         case failed(FileError)
+        /// The data connection closed before the transfer finished: `ABOR`, the client, or a
+        /// data-connection timeout.
+        case aborted
     }
 
     let configuration: Configuration
+    /// The control connection's peer: the only host `PORT`/`EPRT` may name (RFC 2577).
+    let controlPeer: SocketAddress
     private(set) var login = Login.awaitingUser
     private(set) var transferType = FTPCommand.TransferType.ascii
     private(set) var dataEndpoint: DataEndpoint?
@@ -80,6 +87,10 @@ struct FTPSession: Sendable {
     private(set) var extendedPassiveOnly = false
     /// Waiting for the I/O layer: a transfer, an operation or a passive listener.
     private(set) var pending: Pending?
+    /// `ABOR` arrived while a transfer ran: its end is answered 426 and then 226 (RFC 959 §4.1.3).
+    private(set) var abortRequested = false
+    /// The control connection is closing (`QUIT` during a transfer, shutdown): nothing more is read.
+    private(set) var isClosing = false
 
     enum Pending: Sendable, Equatable {
         case transfer(Transfer)
@@ -87,8 +98,9 @@ struct FTPSession: Sendable {
         case passive(extended: Bool)
     }
 
-    init(configuration: Configuration) {
+    init(configuration: Configuration, controlPeer: SocketAddress) {
         self.configuration = configuration
+        self.controlPeer = controlPeer
     }
 
     var isLoggedIn: Bool {
@@ -109,8 +121,11 @@ struct FTPSession: Sendable {
         if !Self.keepsRestartOffset(command) { restartOffset = nil }
         if case .rnto = command {} else { renameSource = nil }
 
+        guard !isClosing else { return [] }
         switch command {
         case .quit:
+            isClosing = true
+            if case .transfer? = pending { return [.abortTransfer, .reply(.goodbye), .close] }
             return [.reply(.goodbye), .close]
         case .noop:
             return [.reply(.commandOK)]
@@ -184,6 +199,10 @@ struct FTPSession: Sendable {
             return [.reply(.ok("EPSV ALL accepted."))]
         case .port(let address), .eprt(let address):
             if extendedPassiveOnly { return [.reply(.badSequence("EPSV ALL was sent: use EPSV."))] }
+            guard FTPAddress.isAllowedActiveTarget(address, controlPeer: controlPeer) else {
+                return [.reply(.notImplementedForParameter(
+                    "Active mode connects only to your own address and a port from \(FTPAddress.lowestActivePort) up."))]
+            }
             dataEndpoint = .active(address)
             return [.reply(.ok("Active data connection to \(address.ipAddress ?? "?") port \(address.port ?? 0)."))]
         case .list(let path):
@@ -225,7 +244,10 @@ struct FTPSession: Sendable {
             guard let name = Self.fileName(path) else { return [.reply(.fileUnavailable("No such file."))] }
             return perform(.facts(name: name))
         case .abor:
-            return [.reply(.noTransferToAbort)]
+            guard case .transfer? = pending else { return [.reply(.noTransferToAbort)] }
+            guard !abortRequested else { return [] }
+            abortRequested = true
+            return [.abortTransfer]
         case .stat:
             return [.reply(.systemStatus(["chatd FTP", "Logged in", transferType == .image ? "TYPE: BINARY" : "TYPE: ASCII"]))]
         case .auth, .pbsz, .prot:
@@ -245,6 +267,13 @@ struct FTPSession: Sendable {
         }
         login = .awaitingUser
         return [.reply(.loginIncorrect)]
+    }
+
+    /// The name or the address is locked out after too many failures (shared with HTTP login).
+    mutating func loginLocked(retryAfterSeconds: Int) -> [Action] {
+        guard case .verifying = login else { return [] }
+        login = .awaitingUser
+        return [.reply(FTPReply(530, "Too many failed logins; try again in \(retryAfterSeconds) s."))]
     }
 
     mutating func passiveListening(on address: SocketAddress) -> [Action] {
@@ -267,6 +296,22 @@ struct FTPSession: Sendable {
         return [.reply(.cannotOpenData("No passive port is free."))]
     }
 
+    /// The control connection sat idle for the idle timeout. A running transfer keeps it open:
+    /// the data connection has a timeout of its own.
+    mutating func idleTimedOut() -> [Action] {
+        guard !isClosing, pending == nil else { return [] }
+        isClosing = true
+        return [.reply(.serviceNotAvailable("Idle timeout; closing the control connection.")), .close]
+    }
+
+    /// The server is shutting down: a running transfer is cut, the client told why.
+    mutating func shuttingDown() -> [Action] {
+        guard !isClosing else { return [] }
+        isClosing = true
+        let abort: [Action] = if case .transfer? = pending { [.abortTransfer] } else { [] }
+        return abort + [.reply(.serviceNotAvailable("The server is shutting down.")), .close]
+    }
+
     /// The data connection was opened (the transfer is starting).
     func dataConnectionOpened() -> [Action] {
         guard case .transfer? = pending else { return [] }
@@ -275,6 +320,7 @@ struct FTPSession: Sendable {
 
     mutating func dataConnectionFailed() -> [Action] {
         guard case .transfer? = pending else { return [] }
+        if abortRequested || isClosing { return finished(.aborted) }
         pending = nil
         dataEndpoint = nil
         return [.reply(.cannotOpenData("Cannot open the data connection."))]
@@ -283,13 +329,17 @@ struct FTPSession: Sendable {
     mutating func finished(_ outcome: Outcome) -> [Action] {
         guard let pending else { return [] }
         self.pending = nil
+        let aborting = abortRequested
+        abortRequested = false
+        if case .transfer = pending { dataEndpoint = nil }
+        if isClosing { return [] }
         switch (pending, outcome) {
         case (.transfer, .done):
-            dataEndpoint = nil
-            return [.reply(.transferComplete)]
+            return [.reply(.transferComplete)] + (aborting ? [.reply(.abortSuccessful)] : [])
+        case (.transfer, .aborted):
+            return [.reply(.transferAborted)] + (aborting ? [.reply(.abortSuccessful)] : [])
         case (.transfer, .failed(let error)):
-            dataEndpoint = nil
-            return [.reply(Self.reply(for: error))]
+            return [.reply(Self.reply(for: error))] + (aborting ? [.reply(.abortSuccessful)] : [])
         case (.operation(.checkRenameSource(let name)), .done):
             renameSource = name
             return [.reply(.pendingFurtherInformation("Ready for RNTO."))]
@@ -319,6 +369,7 @@ struct FTPSession: Sendable {
         case .invalidName: return .nameNotAllowed(text)
         case .notFound, .ownedByAnother, .notOwner: return .fileUnavailable(text)
         case .tooLarge, .quotaExceeded: return .storageExceeded(text)
+        case .invalidOffset: return .invalidRestartOffset(text)
         case .storage: return .localError("Local error in processing.")
         }
     }

@@ -75,9 +75,22 @@ final class FileStore: Sendable {
 
     // MARK: changing
 
+    /// Where an upload's content begins.
+    enum UploadStart: Sendable, Equatable {
+        /// Empty: the upload is the whole new content.
+        case empty
+        /// The first bytes of the owner's stored file, up to this offset (FTP `REST` + `STOR`).
+        case storedPrefix(Int64)
+        /// The owner's whole stored file, if there is one (FTP `APPE`).
+        case storedFile
+    }
+
     /// Starts an upload of `raw` by `owner`, refusing at once what can be refused before any
     /// byte arrives: a bad name, another owner's name, a declared size over the limit or quota.
-    func beginUpload(name raw: String, by owner: Account, declaredSize: Int64?) async throws -> FileUpload {
+    ///
+    /// A resumed or appended upload copies the stored part into the new temporary file first, so
+    /// it still appears whole or not at all; the copy counts towards the limit and quota.
+    func beginUpload(name raw: String, by owner: Account, declaredSize: Int64?, start: UploadStart = .empty) async throws -> FileUpload {
         let name = try Self.checkedName(raw)
         if let declaredSize, declaredSize > limits.maxFileSize {
             throw FileError.tooLarge(limit: limits.maxFileSize)
@@ -94,16 +107,83 @@ final class FileStore: Sendable {
             throw FileError.quotaExceeded(quota: quota)
         }
         let temporary = temporaryDirectory.appending(UUID().uuidString + ".part")
+        let upload: FileUpload
         do {
             // Our own rename is the atomic step; NIO's transactional creation would add a second one.
             var options = OpenOptions.Write.newFile(replaceExisting: false)
             options.newFile?.transactionalCreation = false
             let handle = try await fileSystem.openFile(forWritingAt: temporary, options: options)
-            return FileUpload(store: self, name: name, owner: owner, handle: handle, temporaryPath: temporary, othersUsage: othersUsage)
+            upload = FileUpload(store: self, name: name, owner: owner, handle: handle, temporaryPath: temporary, othersUsage: othersUsage)
         } catch {
             logger.error("cannot create upload file", metadata: ["path": "\(temporary)", "error": "\(error)"])
             throw FileError.storage("\(error)")
         }
+        let copied: Int64 = switch start {
+        case .empty: 0
+        case .storedPrefix(let offset): offset
+        case .storedFile: existing?.size ?? 0
+        }
+        guard copied > 0 else { return upload }
+        guard let existing, copied <= existing.size else {
+            await upload.abort()
+            throw FileError.invalidOffset(requested: copied, size: existing?.size ?? 0)
+        }
+        do {
+            let source = try await fileSystem.openFile(forReadingAt: blobDirectory.appending(existing.blob), options: .init())
+            do {
+                for try await chunk in source.readChunks(in: 0..<copied, chunkLength: .bytes(Int64(FileUpload.blockSize))) {
+                    try await upload.write(chunk)
+                }
+                try await source.close()
+            } catch {
+                try? await source.close()
+                throw error
+            }
+        } catch {
+            await upload.abort()
+            if let error = error as? FileError { throw error }
+            throw FileError.storage("\(error)")
+        }
+        return upload
+    }
+
+    /// Renames a file; only its owner may. A target the same owner already has is replaced; one
+    /// that belongs to another user is refused. Sessions see the old name deleted and the new one
+    /// added (or replaced).
+    func rename(from rawSource: String, to rawTarget: String, by account: Account) async throws -> StoredFile {
+        let source = try Self.checkedName(rawSource)
+        let target = try Self.checkedName(rawTarget)
+        let (original, renamed, replaced): (StoredFile, StoredFile, StoredFile?)
+        do {
+            (original, renamed, replaced) = try await database.pool.write { db in
+                guard let file = try Row.fetchOne(db, sql: "SELECT * FROM files WHERE name = ?", arguments: [source]).map(Self.file(from:)) else {
+                    throw FileError.notFound(source)
+                }
+                guard file.ownerID == account.id else { throw FileError.notOwner(name: source, owner: file.ownerName) }
+                guard target != source else { return (file, file, nil) }
+                let existing = try Row.fetchOne(db, sql: "SELECT * FROM files WHERE name = ?", arguments: [target]).map(Self.file(from:))
+                if let existing, existing.ownerID != account.id {
+                    throw FileError.ownedByAnother(name: target, owner: existing.ownerName)
+                }
+                try db.execute(sql: "DELETE FROM files WHERE name = ?", arguments: [target])
+                try db.execute(sql: "UPDATE files SET name = ? WHERE name = ?", arguments: [target, source])
+                let renamed = StoredFile(name: target, ownerID: file.ownerID, ownerName: file.ownerName, size: file.size,
+                                         sha256: file.sha256, blob: file.blob, uploadedAtMillis: file.uploadedAtMillis)
+                return (file, renamed, existing)
+            }
+        } catch let error as FileError {
+            throw error
+        } catch {
+            throw FileError.storage("\(error)")
+        }
+        guard original.name != renamed.name else { return renamed }
+        if let replaced {
+            await removeQuietly(blobDirectory.appending(replaced.blob))
+        }
+        logger.info("file renamed", metadata: ["from": "\(source)", "to": "\(target)", "by": "\(account.name)"])
+        onChange(FileEvent(event: .deleted, file: original.wire, by: account.name))
+        onChange(FileEvent(event: replaced == nil ? .added : .replaced, file: renamed.wire, by: account.name))
+        return renamed
     }
 
     /// Moves a synced temporary file into place and records it, in that order; then removes

@@ -27,6 +27,8 @@ enum FileError: Error, Equatable {
     case notOwner(name: String, owner: String)
     case tooLarge(limit: Int64)
     case quotaExceeded(quota: Int64)
+    /// A resumed upload (FTP `REST` before `STOR`) starting past the end of the stored file.
+    case invalidOffset(requested: Int64, size: Int64)
     /// The disk or the database failed; the message is for the log, not the client.
     case storage(String)
 
@@ -38,6 +40,8 @@ enum FileError: Error, Equatable {
         case .notOwner(let name, let owner): ProtocolError(.forbidden, "'\(name)' belongs to \(owner); only its owner may change it")
         case .tooLarge(let limit): ProtocolError(.tooLarge, "the file is larger than the limit of \(limit) bytes")
         case .quotaExceeded(let quota): ProtocolError(.quotaExceeded, "the upload would pass your quota of \(quota) bytes")
+        case .invalidOffset(let requested, let size):
+            ProtocolError(.rangeNotSatisfiable, "cannot resume at byte \(requested): the stored file has \(size) bytes")
         case .storage: ProtocolError(.internal, "the file could not be stored")
         }
     }

@@ -52,6 +52,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Days a login token stays valid after its last use (CHATD_TOKEN_DAYS). Default: 30")
     var tokenDays: String?
 
+    @Option(help: "HOST:PORT of the FTP listener, or off (CHATD_FTP). Default: 127.0.0.1:2121")
+    var ftp: String?
+
+    @Flag(help: "Let anonymous/ftp log in to FTP with any password, read-only (CHATD_FTP_ANONYMOUS=1). Default: off")
+    var ftpAnonymous = false
+
+    @Option(help: "LOW-HIGH ports for passive FTP data connections (CHATD_FTP_PASSIVE_PORTS). Default: any free port")
+    var ftpPassivePorts: String?
+
+    @Option(help: "Seconds an FTP control or data connection may stay idle (CHATD_FTP_IDLE_TIMEOUT). Default: 300")
+    var ftpIdleTimeout: String?
+
+    @Option(help: "FTP connections at once from one address (CHATD_FTP_MAX_PER_ADDRESS). Default: 16")
+    var ftpMaxPerAddress: String?
+
     func run() async throws {
         let config: ServerConfig
         do {
@@ -115,6 +130,30 @@ struct ServeCommand: AsyncParsableCommand {
         if let (v, name) = value(lockoutAddress, "CHATD_LOCKOUT_ADDRESS") { config.addressLockout = try OptionParsing.lockout(v, option: name) }
         if let (v, name) = value(bcryptCost, "CHATD_BCRYPT_COST") { config.bcryptCost = try OptionParsing.positiveInt(v, option: name, range: 10...16) }
         if let (v, name) = value(tokenDays, "CHATD_TOKEN_DAYS") { config.tokenLifetimeDays = try OptionParsing.positiveInt(v, option: name, range: 1...3650) }
+        if let (v, name) = value(ftp, "CHATD_FTP") {
+            if v.lowercased() == "off" {
+                config.ftp = nil
+            } else {
+                let (host, port) = try OptionParsing.hostPort(v, option: name)
+                config.ftp = config.ftp ?? FTPServer.Configuration()
+                config.ftp?.host = host
+                config.ftp?.port = port
+            }
+        }
+        if ftpAnonymous {
+            config.ftp?.session.anonymousAllowed = true
+        } else if let env = environment["CHATD_FTP_ANONYMOUS"] {
+            config.ftp?.session.anonymousAllowed = try OptionParsing.boolean(env, option: "CHATD_FTP_ANONYMOUS")
+        }
+        if let (v, name) = value(ftpPassivePorts, "CHATD_FTP_PASSIVE_PORTS") {
+            config.ftp?.passivePorts = try OptionParsing.portRange(v, option: name)
+        }
+        if let (v, name) = value(ftpIdleTimeout, "CHATD_FTP_IDLE_TIMEOUT") {
+            config.ftp?.idleTimeout = .seconds(try OptionParsing.positiveInt(v, option: name, range: 1...86_400))
+        }
+        if let (v, name) = value(ftpMaxPerAddress, "CHATD_FTP_MAX_PER_ADDRESS") {
+            config.ftp?.maxConnectionsPerAddress = try OptionParsing.positiveInt(v, option: name, range: 1...10_000)
+        }
         return config
     }
 }

@@ -10,12 +10,14 @@ import Shared
 /// Builds chatd from a ``ServerConfig`` and runs it until SIGTERM/SIGINT (or ``Handle/shutdown()``).
 ///
 /// Shutdown order matters and is the reverse of the service list: first every chat session is
-/// closed with 1001, then the HTTP server stops, then the message log commits what is still
+/// closed with 1001, then FTP sessions are told 421 and closed, then the HTTP server stops, then the message log commits what is still
 /// queued, and last the database is checkpointed and closed.
 enum ChatServer {
     /// What a running server tells whoever started it.
     struct Handle: Sendable {
         let httpPort: Int
+        /// The FTP listener's port; `nil` when FTP is off.
+        let ftpPort: Int?
         let chat: ChatService
         fileprivate let group: ServiceGroup
 
@@ -81,6 +83,15 @@ enum ChatServer {
         }
         try await files.recover()
 
+        var ftp: FTPServer?
+        if let ftpConfiguration = config.ftp {
+            do {
+                ftp = try await FTPServer.bind(configuration: ftpConfiguration, files: files, accounts: accounts, logger: logger)
+            } catch {
+                throw StartupError("cannot listen for FTP on \(ftpConfiguration.host):\(ftpConfiguration.port): \(Self.describe(error))")
+            }
+        }
+
         let router = Router(context: ChatRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         APIRoutes(accounts: accounts, chat: chat, secureCookies: false).register(on: router)
@@ -108,12 +119,11 @@ enum ChatServer {
             },
             logger: logger)
 
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: log), .init(service: app)]
+        if let ftp { services.append(.init(service: ftp)) }
+        services.append(.init(service: SessionCloser(hub: hub, logger: logger)))
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [
-                .init(service: log),
-                .init(service: app),
-                .init(service: SessionCloser(hub: hub, logger: logger)),
-            ],
+            services: services,
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger)
         // A long upload or download must not hold the process forever once asked to stop.
@@ -122,11 +132,13 @@ enum ChatServer {
 
         let readyTask = Task {
             guard let port = await ready.wait() else { return }
-            logger.info("chatd listening", metadata: [
+            var metadata: Logger.Metadata = [
                 "http": "\(config.httpHost):\(port)", "data": "\(config.dataDirectory)", "registration": "\(config.registration.rawValue)",
                 "connections": "\(capacity)",
-            ])
-            await onReady(Handle(httpPort: port, chat: chat, group: group))
+            ]
+            if let ftp { metadata["ftp"] = "\(ftp.configuration.host):\(ftp.localAddress.port ?? 0)" }
+            logger.info("chatd listening", metadata: metadata)
+            await onReady(Handle(httpPort: port, ftpPort: ftp?.localAddress.port, chat: chat, group: group))
         }
         defer { readyTask.cancel() }
         do {

@@ -1,0 +1,284 @@
+import AsyncAlgorithms
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The thin I/O layer around one ``FTPSession``: reads command lines, feeds them and the results
+/// of its I/O to the session, and carries out the actions that come back.
+///
+/// Everything the session sees arrives as an ``Event`` through one loop, in order: command lines
+/// (read with backpressure, one at a time), login results, transfer progress, idle ticks and
+/// shutdown. Slow work (a password check, a transfer) runs in a child task and reports back as
+/// an event, so `ABOR`, `STAT` and `NOOP` are answered while a transfer runs.
+struct FTPConnection {
+    enum Event: Sendable {
+        case line(FTPLine)
+        case inputEnded
+        case login(Result<Account, Accounts.LoginError>)
+        case dataOpened
+        case dataFailed
+        case finished(FTPSession.Outcome)
+        case tick
+        case shutdown
+    }
+
+    let control: FTPServer.ControlChannel
+    let peer: SocketAddress
+    let local: SocketAddress
+    let configuration: FTPServer.Configuration
+    let files: FileStore
+    let accounts: Accounts
+    let logger: Logger
+
+    init(control: FTPServer.ControlChannel, peer: SocketAddress, local: SocketAddress, configuration: FTPServer.Configuration,
+         files: FileStore, accounts: Accounts, logger: Logger) {
+        self.control = control
+        self.peer = peer
+        self.local = local
+        self.configuration = configuration
+        self.files = files
+        self.accounts = accounts
+        var logger = logger
+        logger[metadataKey: "ftp"] = "\(peer.ipAddress ?? "?"):\(peer.port ?? 0)"
+        self.logger = logger
+    }
+
+    /// What the loop keeps beside the session: the resources its actions opened.
+    private final class Resources: @unchecked Sendable {
+        // Touched only by the loop; the class lets the loop's helpers share it without inout.
+        var session: FTPSession
+        var area: FTPFileArea
+        var passive: FTPDataConnection.PassiveListener?
+        var transfer: TransferHandle?
+        var lastCommand = ContinuousClock.now
+        var closing = false
+
+        init(session: FTPSession, area: FTPFileArea) {
+            self.session = session
+            self.area = area
+        }
+    }
+
+    func run() async {
+        let (events, sink) = AsyncStream.makeStream(of: Event.self)
+        let resources = Resources(
+            session: FTPSession(configuration: configuration.session, controlPeer: peer),
+            area: FTPFileArea(files: files, account: nil, logger: logger))
+        let heartbeat = Heartbeat()
+        logger.debug("ftp connection opened")
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await watch(heartbeat: heartbeat, sink: sink) }
+                do {
+                    try await control.executeThenClose { inbound, _ in
+                        try await send(.ready)
+                        let lines = chain(inbound.map { Event.line($0) }, [Event.inputEnded].async)
+                        for try await event in merge(lines, events) {
+                            heartbeat.beat()
+                            let actions = react(to: event, resources, sink: sink)
+                            try await perform(actions, resources, group: &group, sink: sink)
+                            if resources.closing { break }
+                        }
+                    }
+                } catch {
+                    logger.debug("ftp connection ended", metadata: ["error": "\(error)"])
+                }
+                resources.transfer?.abort()
+                resources.passive?.close()
+                sink.finish()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            sink.yield(.shutdown)
+        }
+        logger.debug("ftp connection closed")
+    }
+
+    /// Turns an event into the session's actions.
+    private func react(to event: Event, _ resources: Resources, sink: AsyncStream<Event>.Continuation) -> [FTPSession.Action] {
+        switch event {
+        case .line(.tooLong):
+            resources.lastCommand = .now
+            return [.reply(.lineTooLong)]
+        case .line(.line(let bytes)):
+            resources.lastCommand = .now
+            switch FTPCommand.parse(bytes.readableBytesView) {
+            case .success(let command): return resources.session.receive(command)
+            case .failure(let reply): return resources.session.isClosing ? [] : [.reply(reply)]
+            }
+        case .inputEnded:
+            resources.closing = true
+            return []
+        case .login(.success(let account)):
+            resources.area = FTPFileArea(files: files, account: account, logger: logger)
+            logger.info("ftp login", metadata: ["user": "\(account.name)"])
+            return resources.session.loginVerified(true)
+        case .login(.failure(.locked(let seconds))):
+            return resources.session.loginLocked(retryAfterSeconds: seconds)
+        case .login(.failure):
+            return resources.session.loginVerified(false)
+        case .dataOpened:
+            return resources.session.dataConnectionOpened()
+        case .dataFailed:
+            resources.transfer = nil
+            resources.lastCommand = .now
+            return resources.session.dataConnectionFailed()
+        case .finished(let outcome):
+            resources.transfer = nil
+            resources.lastCommand = .now
+            return resources.session.finished(outcome)
+        case .tick:
+            guard ContinuousClock.now - resources.lastCommand >= configuration.idleTimeout else { return [] }
+            return resources.session.idleTimedOut()
+        case .shutdown:
+            return resources.session.shuttingDown()
+        }
+    }
+
+    private func perform(_ initial: [FTPSession.Action], _ resources: Resources, group: inout DiscardingTaskGroup,
+                         sink: AsyncStream<Event>.Continuation) async throws {
+        var actions = initial[...]
+        while let action = actions.popFirst() {
+            switch action {
+            case .reply(let reply):
+                try await send(reply)
+            case .close:
+                resources.closing = true
+            case .verifyLogin(let user, let password):
+                let address = peer.ipAddress ?? "?"
+                let delay = configuration.failedLoginDelay
+                group.addTask { [accounts] in
+                    let result: Result<Account, Accounts.LoginError>
+                    do throws(Accounts.LoginError) {
+                        result = .success(try await accounts.verify(username: user, password: password, address: address))
+                    } catch {
+                        if case .invalidCredentials = error { try? await Task.sleep(for: delay) }
+                        result = .failure(error)
+                    }
+                    sink.yield(.login(result))
+                }
+            case .openPassive:
+                resources.passive?.close()
+                resources.passive = await FTPDataConnection.PassiveListener.open(
+                    host: local, ports: configuration.passivePorts, controlPeer: peer,
+                    idleTimeout: .nanoseconds(Int64(configuration.idleTimeout / .nanoseconds(1))),
+                    on: control.channel.eventLoop, logger: logger)
+                if let listener = resources.passive {
+                    actions.append(contentsOf: resources.session.passiveListening(on: listener.address))
+                } else {
+                    actions.append(contentsOf: resources.session.passiveFailed())
+                }
+            case .transfer(let transfer, let endpoint):
+                let listener = resources.passive
+                resources.passive = nil
+                let handle = TransferHandle(listener: listener)
+                resources.transfer = handle
+                startTransfer(transfer, endpoint: endpoint, handle: handle, area: resources.area, group: &group, sink: sink)
+            case .abortTransfer:
+                resources.transfer?.abort()
+            case .perform(let operation):
+                let outcome = await resources.area.perform(operation)
+                actions.append(contentsOf: resources.session.finished(outcome))
+            }
+        }
+    }
+
+    private func startTransfer(_ transfer: FTPSession.Transfer, endpoint: FTPSession.DataEndpoint, handle: TransferHandle,
+                               area: FTPFileArea, group: inout DiscardingTaskGroup, sink: AsyncStream<Event>.Continuation) {
+        let idleTimeout = configuration.idleTimeout
+        let eventLoop = control.channel.eventLoop
+        group.addTask {
+            let prepared: FTPFileArea.Prepared
+            do throws(FileError) {
+                prepared = try await area.prepare(transfer)
+            } catch {
+                handle.abort()
+                sink.yield(.finished(.failed(error)))
+                return
+            }
+            let data: FTPDataConnection
+            do {
+                switch endpoint {
+                case .passive:
+                    guard let listener = handle.listener else { throw ChannelError.ioOnClosedChannel }
+                    data = try await listener.accept(timeout: idleTimeout)
+                case .active(let target):
+                    data = try await FTPDataConnection.connect(
+                        to: target, on: eventLoop, idleTimeout: .nanoseconds(Int64(idleTimeout / .nanoseconds(1))))
+                }
+            } catch {
+                await prepared.discard()
+                sink.yield(.dataFailed)
+                return
+            }
+            handle.opened(data)
+            sink.yield(.dataOpened)
+            sink.yield(.finished(await area.run(prepared, on: data)))
+        }
+    }
+
+    /// Ticks for the idle timeout, and closes the connection outright if the loop itself stops
+    /// moving for longer than that (a client that sends commands but never reads the replies
+    /// leaves the loop waiting on a full socket).
+    private func watch(heartbeat: Heartbeat, sink: AsyncStream<Event>.Continuation) async {
+        let interval = min(max(configuration.idleTimeout / 4, .milliseconds(100)), .seconds(5))
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            if ContinuousClock.now - heartbeat.last > configuration.idleTimeout + interval * 2 {
+                logger.notice("ftp control connection stuck; closing it")
+                control.channel.close(promise: nil)
+                return
+            }
+            sink.yield(.tick)
+        }
+    }
+
+    private func send(_ reply: FTPReply) async throws {
+        try await control.channel.writeAndFlush(reply.wire).get()
+    }
+}
+
+/// The running transfer's data connection (or the listener it waits on), so that `ABOR`, the
+/// end of the control connection or a shutdown can cut it from the loop.
+final class TransferHandle: Sendable {
+    let listener: FTPDataConnection.PassiveListener?
+    private let state = Mutex<(data: FTPDataConnection?, aborted: Bool)>((nil, false))
+
+    init(listener: FTPDataConnection.PassiveListener?) {
+        self.listener = listener
+    }
+
+    func opened(_ data: FTPDataConnection) {
+        let aborted = state.withLock { state in
+            state.data = data
+            return state.aborted
+        }
+        if aborted { data.cut() }
+    }
+
+    func abort() {
+        let data = state.withLock { state in
+            state.aborted = true
+            return state.data
+        }
+        listener?.close()
+        data?.cut()
+    }
+}
+
+/// When the connection's loop last handled an event, for the watchdog.
+final class Heartbeat: Sendable {
+    private let instant = Mutex(ContinuousClock.now)
+
+    var last: ContinuousClock.Instant { instant.withLock { $0 } }
+
+    func beat() {
+        instant.withLock { $0 = .now }
+    }
+}

@@ -1,0 +1,160 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// One FTP data connection: the socket a listing or a file travels on, opened per transfer
+/// (RFC 959 stream mode: the end of the connection is the end of the file).
+///
+/// A transfer can be cut short from outside, by `ABOR`, by the control connection ending, or by
+/// the data connection's idle timeout. All of them close the channel, and a closed channel's
+/// inbound stream simply ends, just as when the client finishes an upload. So whoever cuts it
+/// marks it first, and the transfer asks ``wasCutShort`` before it commits anything.
+final class FTPDataConnection: Sendable {
+    typealias Channel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    let channel: Channel
+    private let cutShort: Mutex<Bool>
+
+    fileprivate init(channel: Channel) {
+        self.channel = channel
+        self.cutShort = Mutex(false)
+    }
+
+    var wasCutShort: Bool { cutShort.withLock { $0 } }
+
+    /// Marks the transfer as not finished and closes the connection.
+    func cut() {
+        cutShort.withLock { $0 = true }
+        channel.channel.close(promise: nil)
+    }
+
+    /// Sets up an accepted or connected data channel on its event loop: an idle timeout that cuts
+    /// the transfer, then the async wrapper.
+    fileprivate static func wrap(_ channel: any NIOCore.Channel, idleTimeout: TimeAmount) throws -> FTPDataConnection {
+        let box = Box()
+        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idleTimeout))
+        try channel.pipeline.syncOperations.addHandler(IdleCutter(box: box))
+        let connection = FTPDataConnection(channel: try Channel(wrappingChannelSynchronously: channel))
+        box.connection.withLock { $0 = connection }
+        return connection
+    }
+
+    /// Lets the idle handler, which exists before the connection object, reach it.
+    fileprivate final class Box: Sendable {
+        let connection = Mutex<FTPDataConnection?>(nil)
+    }
+
+    /// Cuts the transfer when neither a read nor a write completed for the idle timeout.
+    private final class IdleCutter: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = ByteBuffer
+        typealias InboundOut = ByteBuffer
+        let box: Box
+
+        init(box: Box) { self.box = box }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if event is IdleStateHandler.IdleStateEvent {
+                box.connection.withLock { $0 }?.cut()
+                context.close(promise: nil)
+                return
+            }
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    // MARK: active mode
+
+    /// Connects to the client for `PORT`/`EPRT`; the target was checked against the bounce rule
+    /// by the session.
+    static func connect(to target: SocketAddress, on eventLoop: any EventLoop, idleTimeout: TimeAmount) async throws -> FTPDataConnection {
+        try await ClientBootstrap(group: eventLoop)
+            .connectTimeout(min(idleTimeout, .seconds(30)))
+            .connect(to: target) { channel in
+                channel.eventLoop.makeCompletedFuture { try wrap(channel, idleTimeout: idleTimeout) }
+            }
+    }
+
+    // MARK: passive mode
+
+    /// A listener opened for `PASV`/`EPSV`. It accepts one data connection, and only from the
+    /// control connection's host (RFC 2577 §3): anyone else who finds the port is turned away
+    /// and logged, and the listener keeps waiting for the client.
+    final class PassiveListener: Sendable {
+        private typealias Listener = NIOAsyncChannel<FTPDataConnection?, Never>
+        private let listener: Listener
+        let address: SocketAddress
+
+        private init(listener: Listener, address: SocketAddress) {
+            self.listener = listener
+            self.address = address
+        }
+
+        /// Opens a listener on `host` (the control connection's local address), on a free port
+        /// from `ports`, tried from a random start, or on any free port.
+        static func open(host: SocketAddress, ports: ClosedRange<Int>?, controlPeer: SocketAddress, idleTimeout: TimeAmount,
+                         on eventLoop: any EventLoop, logger: Logger) async -> PassiveListener? {
+            guard let ip = host.ipAddress else { return nil }
+            let candidates: [Int]
+            if let ports {
+                let start = Int.random(in: ports)
+                candidates = Array(start...ports.upperBound) + Array(ports.lowerBound..<start)
+            } else {
+                candidates = [0]
+            }
+            for port in candidates {
+                do {
+                    let listener = try await ServerBootstrap(group: eventLoop)
+                        .serverChannelOption(.backlog, value: 4)
+                        .bind(host: ip, port: port) { channel in
+                            channel.eventLoop.makeCompletedFuture { () -> FTPDataConnection? in
+                                guard let remote = channel.remoteAddress, FTPAddress.isSameHost(remote, controlPeer) else {
+                                    logger.warning("refused a passive data connection from another host",
+                                                   metadata: ["from": "\(channel.remoteAddress?.description ?? "?")",
+                                                              "control": "\(controlPeer)"])
+                                    channel.close(promise: nil)
+                                    return nil
+                                }
+                                return try wrap(channel, idleTimeout: idleTimeout)
+                            }
+                        }
+                    guard let address = listener.channel.localAddress else {
+                        listener.channel.close(promise: nil)
+                        return nil
+                    }
+                    return PassiveListener(listener: listener, address: address)
+                } catch {
+                    continue
+                }
+            }
+            logger.warning("no free passive port", metadata: ["range": "\(ports.map { "\($0)" } ?? "any")"])
+            return nil
+        }
+
+        /// Waits for the client's data connection, then stops listening. Throws if none comes
+        /// within `timeout` or the listener is closed.
+        func accept(timeout: Duration) async throws -> FTPDataConnection {
+            try await listener.executeThenClose { inbound in
+                try await withThrowingTaskGroup(of: FTPDataConnection.self) { group in
+                    group.addTask {
+                        for try await candidate in inbound {
+                            if let candidate { return candidate }
+                        }
+                        throw ChannelError.ioOnClosedChannel
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: timeout)
+                        throw ChannelError.connectPending
+                    }
+                    defer { group.cancelAll() }
+                    return try await group.next()!
+                }
+            }
+        }
+
+        /// Stops listening; a waiting ``accept(timeout:)`` throws.
+        func close() {
+            listener.channel.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Shared
+import _NIOFileSystem
+
+/// The file area as one FTP user sees it: carries out the session's ``FTPSession/Operation``s and
+/// ``FTPSession/Transfer``s through the shared ``FileStore``, so names, ownership, limits, quotas
+/// and `file` events are the HTTP API's by construction.
+struct FTPFileArea: Sendable {
+    let files: FileStore
+    /// The logged-in account; `nil` for an anonymous user, who may only read.
+    let account: Account?
+    let logger: Logger
+
+    // MARK: operations on the control connection
+
+    func perform(_ operation: FTPSession.Operation) async -> FTPSession.Outcome {
+        do {
+            switch operation {
+            case .delete(let name):
+                _ = try await files.delete(named: name, by: try owner())
+                return .done
+            case .rename(let from, let to):
+                _ = try await files.rename(from: from, to: to, by: try owner())
+                return .done
+            case .checkRenameSource(let name):
+                let file = try await existing(name)
+                guard file.ownerID == account?.id else { throw FileError.notOwner(name: file.name, owner: file.ownerName) }
+                return .done
+            case .size(let name):
+                return .size(try await existing(name).size)
+            case .modificationTime(let name):
+                return .modificationTime(FTPListing.timeValue(millis: try await existing(name).uploadedAtMillis))
+            case .facts(let name):
+                if name.isEmpty { return .facts(FTPListing.rootFactsLine(userMayCreate: account != nil)) }
+                return .facts(FTPListing.factsLine(entry(try await existing(name))))
+            }
+        } catch {
+            return .failed(Self.fileError(error))
+        }
+    }
+
+    // MARK: transfers
+
+    /// What a transfer needs before its data connection opens. Preparing first means a missing
+    /// file or a refused upload is answered 550 at once, without a 150 and a data connection.
+    enum Prepared {
+        case listing(ByteBuffer)
+        case retrieve(StoredFile, ReadFileHandle, offset: Int64)
+        case store(FileUpload)
+
+        /// Releases what was prepared when the transfer does not go ahead.
+        func discard() async {
+            switch self {
+            case .listing: break
+            case .retrieve(_, let handle, _): try? await handle.close()
+            case .store(let upload): await upload.abort()
+            }
+        }
+    }
+
+    func prepare(_ transfer: FTPSession.Transfer) async throws(FileError) -> Prepared {
+        do {
+            switch transfer {
+            case .listing(let format, let path):
+                return .listing(try await listing(format, path: path))
+            case .retrieve(let name, let offset):
+                let (file, handle) = try await files.open(named: name)
+                guard offset <= file.size else {
+                    try? await handle.close()
+                    throw FileError.invalidOffset(requested: offset, size: file.size)
+                }
+                return .retrieve(file, handle, offset: offset)
+            case .store(let name, let offset, let append):
+                let start: FileStore.UploadStart = append ? .storedFile : offset > 0 ? .storedPrefix(offset) : .empty
+                return .store(try await files.beginUpload(name: name, by: try owner(), declaredSize: nil, start: start))
+            }
+        } catch {
+            throw Self.fileError(error)
+        }
+    }
+
+    /// Bytes of a file sent per `sendfile` round: small enough that the data connection's idle
+    /// timeout sees progress, large enough that the hop between rounds is noise.
+    static let retrieveChunk: Int64 = 16 << 20
+
+    /// Runs a prepared transfer on an open data connection and closes it.
+    func run(_ prepared: Prepared, on data: FTPDataConnection) async -> FTPSession.Outcome {
+        let channel = data.channel.channel
+        switch prepared {
+        case .listing(let bytes):
+            defer { channel.close(promise: nil) }
+            do {
+                try await channel.writeAndFlush(bytes).get()
+            } catch {
+                return .aborted
+            }
+            return data.wasCutShort ? .aborted : .done
+
+        case .retrieve(let file, let handle, let offset):
+            defer { channel.close(promise: nil) }
+            let descriptor: FileDescriptor
+            do {
+                descriptor = try handle.detachUnsafeFileDescriptor()
+            } catch {
+                try? await handle.close()
+                return .failed(.storage("\(error)"))
+            }
+            // NIO's sendfile path takes the older NIOFileHandle.
+            let region = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor.rawValue)
+            defer { try? region.close() }
+            var position = offset
+            do {
+                while position < file.size {
+                    let end = min(position + Self.retrieveChunk, file.size)
+                    try await channel.writeAndFlush(IOData.fileRegion(FileRegion(fileHandle: region, readerIndex: Int(position), endIndex: Int(end)))).get()
+                    position = end
+                }
+            } catch {
+                return .aborted
+            }
+            logger.info("ftp download", metadata: ["name": "\(file.name)", "bytes": "\(file.size - offset)", "user": "\(userName)"])
+            return data.wasCutShort ? .aborted : .done
+
+        case .store(let upload):
+            do {
+                try await data.channel.executeThenClose { inbound, _ in
+                    for try await bytes in inbound {
+                        try await upload.write(bytes)
+                    }
+                }
+            } catch let error as FileError {
+                return .failed(error)
+            } catch {
+                await upload.abort()
+                return .aborted
+            }
+            guard !data.wasCutShort else {
+                await upload.abort()
+                return .aborted
+            }
+            do {
+                let (file, _) = try await upload.commit()
+                logger.info("ftp upload", metadata: ["name": "\(file.name)", "bytes": "\(file.size)", "user": "\(userName)"])
+                return .done
+            } catch {
+                return .failed(Self.fileError(error))
+            }
+        }
+    }
+
+    // MARK: helpers
+
+    private var userName: String { account?.name ?? "anonymous" }
+
+    private func owner() throws -> Account {
+        guard let account else { throw FileError.notOwner(name: "", owner: "") }
+        return account
+    }
+
+    private func existing(_ name: String) async throws -> StoredFile {
+        guard let file = try await files.file(named: name) else { throw FileError.notFound(name) }
+        return file
+    }
+
+    private func entry(_ file: StoredFile) -> FTPListing.Entry {
+        FTPListing.Entry(name: file.name, ownerName: file.ownerName, size: file.size, modifiedMillis: file.uploadedAtMillis,
+                         userMayModify: account?.id == file.ownerID, unique: file.blob)
+    }
+
+    /// The listing of the one directory, or of one file named by `path` (as `ls name` does).
+    private func listing(_ format: FTPSession.ListingFormat, path: String?) async throws -> ByteBuffer {
+        var selected: [StoredFile]
+        if let path, !FTPSession.isRoot(path) {
+            guard let name = FTPSession.fileName(path), let file = try await files.file(named: name) else {
+                throw FileError.notFound(path)
+            }
+            selected = [file]
+        } else {
+            selected = try await files.list()
+        }
+        let now = Timestamp.nowMillis()
+        let lines: [String] = selected.map { file in
+            switch format {
+            case .list: FTPListing.listLine(entry(file), nowMillis: now)
+            case .names: FTPListing.nameLine(entry(file))
+            case .facts: FTPListing.factsLine(entry(file))
+            }
+        }
+        return FTPListing.wire(lines)
+    }
+
+    private static func fileError(_ error: any Error) -> FileError {
+        if let error = error as? FileError { return error }
+        return .storage("\(error)")
+    }
+}
