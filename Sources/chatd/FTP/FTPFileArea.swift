@@ -81,9 +81,10 @@ struct FTPFileArea: Sendable {
         }
     }
 
-    /// Bytes of a file sent per `sendfile` round: small enough that the data connection's idle
-    /// timeout sees progress, large enough that the hop between rounds is noise.
-    static let retrieveChunk: Int64 = 16 << 20
+    /// Bytes of a file sent per `sendfile` round. The data connection's idle timeout counts
+    /// completed writes, so a round must finish within it even on a slow link (4 MiB in 300 s is
+    /// 14 KB/s); the hop between rounds is noise at that size.
+    static let retrieveChunk: Int64 = 4 << 20
 
     /// Runs a prepared transfer on an open data connection and closes it.
     func run(_ prepared: Prepared, on data: FTPDataConnection) async -> FTPSession.Outcome {
