@@ -22,6 +22,7 @@ struct TestServer {
         var config = ServerConfig()
         config.dataDirectory = makeTemporaryDirectory()
         config.httpPort = 0
+        config.ftp?.port = 0
         config.logToStderr = false
         config.logLevel = .warning
         config.rate = .unlimited
