@@ -3,7 +3,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 PYTEST_ARGS ?= -q
 
-.PHONY: build release run test test-swift test-e2e test-deps bench-files clean
+.PHONY: build release run test test-swift test-e2e test-deps bench-files bench-ftp clean
 
 build:
 	$(SWIFT) build
@@ -31,10 +31,17 @@ test-deps:
 	@$(PYTHON) -c "import websockets, pytest, requests" 2>/dev/null || \
 		$(PYTHON) -m pip install --quiet "websockets>=14" pytest requests || \
 		$(PYTHON) -m pip install --quiet --break-system-packages websockets pytest requests
+	@command -v lftp >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends lftp; } || \
+		{ echo "lftp is needed by the FTP tests: run 'apt-get install lftp' as root" >&2; exit 1; }
 
 # Benchmark, not a test: 1 GiB upload and download through chatd, MB/s and peak RSS.
 bench-files:
 	scripts/bench-files
+
+# Benchmark, not a test: 1 GiB STOR and RETR through chatd's FTP server (`scripts/bench-ftp --compare`
+# as root adds vsftpd and pure-ftpd).
+bench-ftp:
+	scripts/bench-ftp
 
 clean:
 	rm -rf .build

@@ -8,7 +8,6 @@ One server for the module; every test uses its own accounts and file names."""
 from __future__ import annotations
 
 import os
-import re
 
 import pytest
 

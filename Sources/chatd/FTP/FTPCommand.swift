@@ -16,6 +16,9 @@ enum FTPCommand: Sendable, Equatable {
     /// `OPTS UTF8 ON` (`true`) or `OPTS UTF8 OFF`. Names are always UTF-8 here; the option only
     /// tells old clients that this is so.
     case opts(utf8: Bool)
+    /// `OPTS MLST fact;fact;…` (RFC 3659 §7.9): which facts to show. Every fact is always shown
+    /// here, and the reply says so; the client's choice is accepted, not applied.
+    case optsMachineListing
     /// `PWD` or its RFC 775 spelling `XPWD`.
     case pwd
     case cwd(String)
@@ -113,7 +116,7 @@ enum FTPCommand: Sendable, Equatable {
         case .quit: "QUIT"
         case .syst: "SYST"
         case .feat: "FEAT"
-        case .opts: "OPTS"
+        case .opts, .optsMachineListing: "OPTS"
         case .pwd: "PWD"
         case .cwd: "CWD"
         case .cdup: "CDUP"
@@ -286,6 +289,9 @@ extension FTPCommand {
     }
 
     private static func parseOptions(_ words: [Substring]) -> Result<FTPCommand, FTPReply> {
+        if words.count <= 2, words[0].uppercased() == "MLST" {
+            return .success(.optsMachineListing)
+        }
         if words.count == 2, words[0].uppercased() == "UTF8" {
             switch words[1].uppercased() {
             case "ON": return .success(.opts(utf8: true))
@@ -293,7 +299,7 @@ extension FTPCommand {
             default: break
             }
         }
-        return .failure(.syntaxErrorInArguments("The only option is UTF8 ON or UTF8 OFF."))
+        return .failure(.syntaxErrorInArguments("The options are UTF8 ON, UTF8 OFF and MLST."))
     }
 
     private static func parseType(_ words: [Substring]) -> Result<FTPCommand, FTPReply> {

@@ -68,9 +68,13 @@ struct FTPConnection {
             area: FTPFileArea(files: files, account: nil, logger: logger))
         let heartbeat = Heartbeat()
         logger.debug("ftp connection opened")
+        // The watchdog is cancelled when the loop ends; the transfers are not: cancellation would
+        // interrupt their clean-up (closing files, removing a partial upload). Cutting their data
+        // connection ends them promptly instead.
+        let watchdog = Task { await watch(heartbeat: heartbeat, sink: sink) }
+        defer { watchdog.cancel() }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                group.addTask { await watch(heartbeat: heartbeat, sink: sink) }
                 do {
                     try await control.executeThenClose { inbound, _ in
                         try await send(.ready)
@@ -88,7 +92,7 @@ struct FTPConnection {
                 resources.transfer?.abort()
                 resources.passive?.close()
                 sink.finish()
-                group.cancelAll()
+                watchdog.cancel()
             }
         } onGracefulShutdown: {
             sink.yield(.shutdown)

@@ -106,6 +106,9 @@ final class FTPDataConnection: Sendable {
                 do {
                     let listener = try await ServerBootstrap(group: eventLoop)
                         .serverChannelOption(.backlog, value: 4)
+                        // The server closes data connections first, leaving them in TIME-WAIT;
+                        // without this a range of N ports would allow N transfers a minute.
+                        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                         .bind(host: ip, port: port) { channel in
                             channel.eventLoop.makeCompletedFuture { () -> FTPDataConnection? in
                                 guard let remote = channel.remoteAddress, FTPAddress.isSameHost(remote, controlPeer) else {

@@ -54,7 +54,7 @@ struct FTPFileArea: Sendable {
         func discard() async {
             switch self {
             case .listing: break
-            case .retrieve(_, let handle, _): try? await handle.close()
+            case .retrieve(_, let handle, _): await handle.closeEvenIfCancelled()
             case .store(let upload): await upload.abort()
             }
         }
@@ -68,7 +68,7 @@ struct FTPFileArea: Sendable {
             case .retrieve(let name, let offset):
                 let (file, handle) = try await files.open(named: name)
                 guard offset <= file.size else {
-                    try? await handle.close()
+                    await handle.closeEvenIfCancelled()
                     throw FileError.invalidOffset(requested: offset, size: file.size)
                 }
                 return .retrieve(file, handle, offset: offset)
@@ -105,7 +105,7 @@ struct FTPFileArea: Sendable {
             do {
                 descriptor = try handle.detachUnsafeFileDescriptor()
             } catch {
-                try? await handle.close()
+                await handle.closeEvenIfCancelled()
                 return .failed(.storage("\(error)"))
             }
             // NIO's sendfile path takes the older NIOFileHandle.

@@ -166,6 +166,8 @@ struct FTPSession: Sendable {
         switch command {
         case .opts(let utf8):
             return [.reply(utf8 ? .ok("UTF8 mode always on.") : .notImplementedForParameter("UTF8 cannot be turned off."))]
+        case .optsMachineListing:
+            return [.reply(.ok("MLST OPTS type;size;modify;perm;unique;"))]
         case .pwd:
             return [.reply(.pathname("/"))]
         case .cwd(let path):
@@ -407,8 +409,9 @@ struct FTPSession: Sendable {
         ["anonymous", "ftp"].contains(user.lowercased())
     }
 
+    /// Whether a path names `/`: also `..`, because the parent of the root is the root.
     static func isRoot(_ path: String) -> Bool {
-        ["/", ".", "./", "/.", ""].contains(path)
+        ["/", ".", "./", "/.", "", "..", "/..", "../"].contains(path)
     }
 
     /// The file a path names in the flat area, or `nil` if it names a subdirectory.

@@ -315,6 +315,12 @@ final class FileStore: Sendable {
     func removeQuietly(_ path: FilePath) async {
         do {
             _ = try await fileSystem.removeItem(at: path, strategy: .platformDefault)
+        } catch is CancellationError {
+            // Clean-up after a cut connection or during shutdown runs in cancelled tasks, where
+            // NIO's file system gives up; one unlink is quick enough to do here.
+            if unlink(path.string) != 0 && errno != ENOENT {
+                logger.warning("cannot remove file", metadata: ["path": "\(path)", "errno": "\(errno)"])
+            }
         } catch {
             logger.warning("cannot remove file", metadata: ["path": "\(path)", "error": "\(error)"])
         }

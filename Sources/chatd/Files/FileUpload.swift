@@ -75,8 +75,8 @@ final class FileUpload {
                 pending.clear()
             }
             try await handle.synchronize()
-            closed = true
             try await handle.close()
+            closed = true
         } catch let error as FileError {
             await abort()
             throw error
@@ -94,7 +94,7 @@ final class FileUpload {
         aborted = true
         if !closed {
             closed = true
-            try? await handle.close()
+            await handle.closeEvenIfCancelled()
         }
         await store.removeQuietly(temporaryPath)
     }

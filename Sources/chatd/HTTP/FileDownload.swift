@@ -22,7 +22,7 @@ enum FileDownload {
         ]
         let range = ranged(request, file: file)
         if notModified(request, file: file) {
-            try? await handle.close()
+            await handle.closeEvenIfCancelled()
             return Response(status: .notModified, headers: headers)
         }
         let status: HTTPResponse.Status
@@ -36,7 +36,7 @@ enum FileDownload {
             bytes = closed.lowerBound..<(closed.upperBound + 1)
             headers[.contentRange] = "bytes \(closed.lowerBound)-\(closed.upperBound)/\(file.size)"
         case .unsatisfiable:
-            try? await handle.close()
+            await handle.closeEvenIfCancelled()
             headers[.contentRange] = "bytes */\(file.size)"
             var response = APIError.jsonResponse(status: .rangeNotSatisfiable, code: ErrorCode.rangeNotSatisfiable.rawValue,
                                                  message: "the range lies outside the file's \(file.size) bytes")
@@ -45,7 +45,7 @@ enum FileDownload {
         }
         headers[.contentLength] = String(bytes.count)
         if headOnly || bytes.isEmpty {
-            try? await handle.close()
+            await handle.closeEvenIfCancelled()
             return Response(status: status, headers: headers)
         }
         if let mailbox = FileRegionMailbox.of(channel) {
@@ -66,7 +66,7 @@ enum FileDownload {
                 }
                 try await handle.close()
             } catch {
-                try? await handle.close()
+                await handle.closeEvenIfCancelled()
                 throw error
             }
             try await writer.finish(nil)
