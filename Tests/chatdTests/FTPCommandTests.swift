@@ -207,8 +207,10 @@ struct FTPCommandTests {
         #expect(command("OPTS UTF8 ON") == .opts(utf8: true))
         #expect(command("opts utf8 off") == .opts(utf8: false))
         #expect(refusal("OPTS UTF8") == 501)
+        #expect(command("OPTS MLST type;size;") == .optsMachineListing)
+        #expect(command("OPTS MLST") == .optsMachineListing, "an empty fact list is allowed (RFC 3659 §7.9)")
+        #expect(refusal("OPTS MODE Z") == 501)
         #expect(refusal("OPTS UTF8 MAYBE") == 501)
-        #expect(refusal("OPTS MLST type;size;") == 501)
     }
 
     @Test func securityCommands() {

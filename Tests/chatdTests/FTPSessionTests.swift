@@ -68,6 +68,8 @@ struct FTPSessionTests {
         #expect(codes(session.receive(.cwd("/"))) == [250])
         #expect(codes(session.receive(.cwd("sub"))) == [550])
         #expect(codes(session.receive(.cdup)) == [250])
+        #expect(codes(session.receive(.cwd(".."))) == [250], "the parent of / is /")
+        #expect(session.receive(.optsMachineListing) == [.reply(.ok("MLST OPTS type;size;modify;perm;unique;"))])
         #expect(codes(session.receive(.mkd("d"))) == [550])
         #expect(codes(session.receive(.rmd("d"))) == [550])
         #expect(codes(session.receive(.retr("a/b"))) == [550])
