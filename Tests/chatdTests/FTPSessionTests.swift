@@ -255,4 +255,20 @@ struct FTPSessionTests {
     @Test func restPastTheEndIs554() {
         #expect(FTPSession.reply(for: .invalidOffset(requested: 10, size: 5)).code == 554)
     }
+
+    @Test func statWithAPathListsOverTheControlConnection() {
+        var session = loggedIn()
+        #expect(session.receive(.stat("/")) == [.perform(.statusListing(path: "/"))])
+        let reply = session.finished(.listing(["-rw-r--r-- 1 alice alice 3 Nov 21 10:15 a"]))
+        #expect(reply == [.reply(FTPReply(213, lines: ["Status of /:", "-rw-r--r-- 1 alice alice 3 Nov 21 10:15 a", "End of status"]))])
+        #expect(codes(session.receive(.stat(nil))) == [211], "without a path: the session's status")
+    }
+
+    @Test func mlsdListsOnlyTheDirectory() throws {
+        var session = loggedIn()
+        _ = session.receive(.pasv)
+        _ = session.passiveListening(on: try SocketAddress(ipAddress: "127.0.0.1", port: 50020))
+        #expect(codes(session.receive(.mlsd("notes.txt"))) == [501])
+        #expect(session.receive(.mlsd("/")) == [.transfer(.listing(.facts, path: "/"), .passive)])
+    }
 }

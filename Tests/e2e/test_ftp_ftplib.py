@@ -343,6 +343,9 @@ def test_session_commands(server, alice):
     assert mlst and {"TYPE*", "SIZE*", "MODIFY*", "PERM*", "UNIQUE*"} <= set(mlst[0][5:].rstrip(";").split(";")), feat
     expect(ftp, "HELP", 214)
     expect(ftp, "STAT", 211)
+    expect(ftp, "CWD ..", 250)
+    assert ftp.pwd() == "/", "the parent of / is /"
+    expect(ftp, "OPTS MLST type;size;", 200)
     expect(ftp, f"MKD {fname('dir', '')}", 550)
     expect(ftp, "RMD /", 550)
     expect(ftp, "NOOP", 200)
@@ -376,3 +379,19 @@ def test_quit(server):
     user, _ = new_account(server, "quit")
     ftp = ftp_login(server, user)
     assert ftp.quit().startswith("221")
+
+
+def test_stat_with_a_path_lists_over_the_control_connection_and_mlsd_only_lists_the_directory(server, alice):
+    """STAT name: the LIST line in a 213 reply (RFC 959); MLSD of a file: 501 (RFC 3659 §7.1)."""
+    user, _token, ftp = alice
+    name = fname("stat")
+    assert store(ftp, f"STOR {name}", b"12345").startswith("226")
+    reply = expect(ftp, f"STAT {name}", 213)
+    lines = reply.split("\n")
+    assert lines[0].startswith("213-") and lines[-1].startswith("213 "), reply
+    assert any(l.strip().endswith(name) and " 5 " in l and user in l for l in lines[1:-1]), reply
+    whole = expect(ftp, "STAT /", 213)
+    assert name in whole
+    expect(ftp, f"STAT {fname('missing')}", 550)
+    expect(ftp, f"MLSD {name}", 501)
+    assert name in [n for n, _facts in ftp.mlsd("/")]

@@ -32,6 +32,8 @@ struct FTPFileArea: Sendable {
                 return .size(try await existing(name).size)
             case .modificationTime(let name):
                 return .modificationTime(FTPListing.timeValue(millis: try await existing(name).uploadedAtMillis))
+            case .statusListing(let path):
+                return .listing(try await listing(.list, path: path))
             case .facts(let name):
                 if name.isEmpty { return .facts(FTPListing.rootFactsLine(userMayCreate: account != nil)) }
                 return .facts(FTPListing.factsLine(entry(try await existing(name))))
@@ -64,7 +66,7 @@ struct FTPFileArea: Sendable {
         do {
             switch transfer {
             case .listing(let format, let path):
-                return .listing(try await listing(format, path: path))
+                return .listing(FTPListing.wire(try await listing(format, path: path)))
             case .retrieve(let name, let offset):
                 let (file, handle) = try await files.open(named: name)
                 guard offset <= file.size else {
@@ -171,7 +173,7 @@ struct FTPFileArea: Sendable {
     }
 
     /// The listing of the one directory, or of one file named by `path` (as `ls name` does).
-    private func listing(_ format: FTPSession.ListingFormat, path: String?) async throws -> ByteBuffer {
+    private func listing(_ format: FTPSession.ListingFormat, path: String?) async throws -> [String] {
         var selected: [StoredFile]
         if let path, !FTPSession.isRoot(path) {
             guard let name = FTPSession.fileName(path), let file = try await files.file(named: name) else {
@@ -182,14 +184,13 @@ struct FTPFileArea: Sendable {
             selected = try await files.list()
         }
         let now = Timestamp.nowMillis()
-        let lines: [String] = selected.map { file in
+        return selected.map { file in
             switch format {
             case .list: FTPListing.listLine(entry(file), nowMillis: now)
             case .names: FTPListing.nameLine(entry(file))
             case .facts: FTPListing.factsLine(entry(file))
             }
         }
-        return FTPListing.wire(lines)
     }
 
     private static func fileError(_ error: any Error) -> FileError {

@@ -86,6 +86,10 @@ extension FTPReply {
     static func systemStatus(_ lines: [String]) -> FTPReply {
         FTPReply(211, lines: ["chatd FTP server status:"] + lines + ["End of status"])
     }
+    /// 213, `STAT path` (RFC 959 §4.1.3): the `LIST` lines over the control connection.
+    static func statusListing(path: String, lines: [String]) -> FTPReply {
+        FTPReply(213, lines: ["Status of \(path):"] + lines + ["End of status"])
+    }
     /// 213, the answer to `SIZE`.
     static func fileSize(_ size: Int64) -> FTPReply { FTPReply(213, String(size)) }
     /// 213, the answer to `MDTM`: a time value from ``FTPListing/timeValue(millis:)``.

@@ -46,6 +46,8 @@ struct FTPSession: Sendable {
         case size(name: String)
         case modificationTime(name: String)
         case facts(name: String)
+        /// `STAT path`: the `LIST` lines of `path`, sent over the control connection.
+        case statusListing(path: String)
         /// `RNFR`: only checks that the file exists and belongs to the user.
         case checkRenameSource(name: String)
     }
@@ -67,6 +69,7 @@ struct FTPSession: Sendable {
         case size(Int64)
         case modificationTime(String)
         case facts(String)
+        case listing([String])
         case failed(FileError)
         /// The data connection closed before the transfer finished: `ABOR`, the client, or a
         /// data-connection timeout.
@@ -212,6 +215,10 @@ struct FTPSession: Sendable {
         case .nlst(let path):
             return startTransfer(.listing(.names, path: path))
         case .mlsd(let path):
+            // Only `/` is a directory; RFC 3659 §7.1 answers MLSD of anything else with 501.
+            if let path, !Self.isRoot(path) {
+                return [.reply(.syntaxErrorInArguments("MLSD lists directories and / is the only one; use MLST for a file."))]
+            }
             return startTransfer(.listing(.facts, path: path))
         case .retr(let path):
             guard let name = Self.fileName(path) else { return [.reply(.fileUnavailable("No such file."))] }
@@ -250,7 +257,9 @@ struct FTPSession: Sendable {
             guard !abortRequested else { return [] }
             abortRequested = true
             return [.abortTransfer]
-        case .stat:
+        case .stat(let path?):
+            return perform(.statusListing(path: path))
+        case .stat(nil):
             return [.reply(.systemStatus(["chatd FTP", "Logged in", transferType == .image ? "TYPE: BINARY" : "TYPE: ASCII"]))]
         case .auth, .pbsz, .prot:
             return [.reply(.notImplemented)]
@@ -353,6 +362,8 @@ struct FTPSession: Sendable {
             return [.reply(.fileSize(size))]
         case (.operation, .modificationTime(let value)):
             return [.reply(.modificationTime(value))]
+        case (.operation(.statusListing(let path)), .listing(let lines)):
+            return [.reply(.statusListing(path: path, lines: lines))]
         case (.operation(.facts(let name)), .facts(let facts)):
             return [.reply(.machineListing(path: name.isEmpty ? "/" : name, facts: facts))]
         case (.operation, .failed(let error)):
