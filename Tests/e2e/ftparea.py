@@ -17,12 +17,28 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
+
 from conftest import PASSWORD, QUIET_FLAGS, TIMEOUT, ChatdServer, unique_name
 from filearea import listed
 
 #: What every module's shared FTP server runs with: no rate limit or lockout (many quick logins
 #: from 127.0.0.1), and a per-address cap high enough for tests that hold several sessions.
 FTP_QUIET_FLAGS = [*QUIET_FLAGS, "--ftp-max-per-address", "64"]
+
+
+def module_server(label: str):
+    """A module-scoped `server` fixture: one chatd with FTP_QUIET_FLAGS for the whole module, in a
+    data directory named after `label`. Use as `server = module_server("chatd-ftp-x")`."""
+
+    @pytest.fixture(scope="module")
+    def server(tmp_path_factory):
+        s = ChatdServer(tmp_path_factory.mktemp(label), FTP_QUIET_FLAGS).start()
+        assert s.ftp_port, f"no ftp= port in the start-up line:\n{s.stderr_text()}"
+        yield s
+        s.kill()
+
+    return server
 
 PASV_PATTERN = re.compile(r"^227 Entering Passive Mode \((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)")
 EPSV_PATTERN = re.compile(r"^229 Entering Extended Passive Mode \(\|\|\|(\d+)\|\)")

@@ -10,22 +10,16 @@ from __future__ import annotations
 import asyncio
 import os
 
-import pytest
 
-from conftest import ChatdServer, close_all, connect_user, run, unique_name
+from conftest import close_all, connect_user, run, unique_name
 from filearea import FILE_KEYS, TS_PATTERN, delete, get, listed, put, sha256, store_state, upload_under_way, wait_for
-from ftparea import (FTP_QUIET_FLAGS, close, expect, fname, ftp_login, list_entries, new_account, reset, retrieve,
+from ftparea import (module_server, close, expect, fname, ftp_login, list_entries, new_account, reset, retrieve,
                      stor, store)
 
 MiB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = ChatdServer(tmp_path_factory.mktemp("chatd-ftp-cross"), FTP_QUIET_FLAGS).start()
-    assert s.ftp_port, f"no ftp= port in the start-up line:\n{s.stderr_text()}"
-    yield s
-    s.kill()
+server = module_server("chatd-ftp-cross")
 
 
 def is_file_event(name: str):

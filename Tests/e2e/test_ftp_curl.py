@@ -11,9 +11,9 @@ import os
 
 import pytest
 
-from conftest import PASSWORD, ChatdServer
+from conftest import PASSWORD
 from filearea import get, listed, put, sha256, sha256_file
-from ftparea import FTP_QUIET_FLAGS, LIST_PATTERN, curl_ftp, fname, ftp_url, new_account, parse_facts, sent_commands
+from ftparea import module_server, LIST_PATTERN, curl_ftp, fname, ftp_url, new_account, parse_facts, sent_commands
 
 MiB = 1024 * 1024
 
@@ -25,12 +25,7 @@ MODES = {
 }
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = ChatdServer(tmp_path_factory.mktemp("chatd-ftp-curl"), FTP_QUIET_FLAGS).start()
-    assert s.ftp_port, f"no ftp= port in the start-up line:\n{s.stderr_text()}"
-    yield s
-    s.kill()
+server = module_server("chatd-ftp-curl")
 
 
 def auth(user: str, password: str = PASSWORD) -> list[str]:

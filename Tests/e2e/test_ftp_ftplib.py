@@ -19,9 +19,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import ChatdServer
 from filearea import get, listed, put, sha256
-from ftparea import (FTP_QUIET_FLAGS, close, closed_by_peer, expect, fname, ftp_login, list_entries,
+from ftparea import (module_server, close, closed_by_peer, expect, fname, ftp_login, list_entries,
                      listing_lines, mlsd_entries, new_account, parse_facts, recv_all, retrieve, stor, store, wait_listed)
 
 MiB = 1024 * 1024
@@ -34,12 +33,7 @@ MODES = {
 }
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = ChatdServer(tmp_path_factory.mktemp("chatd-ftplib"), FTP_QUIET_FLAGS).start()
-    assert s.ftp_port, f"no ftp= port in the start-up line:\n{s.stderr_text()}"
-    yield s
-    s.kill()
+server = module_server("chatd-ftplib")
 
 
 @pytest.fixture

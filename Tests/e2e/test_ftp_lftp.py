@@ -12,19 +12,14 @@ import re
 
 import pytest
 
-from conftest import PASSWORD, ChatdServer
+from conftest import PASSWORD
 from filearea import get, listed, put, sha256, sha256_file
-from ftparea import FTP_QUIET_FLAGS, LFTP_SETTINGS, fname, lftp, lftp_quote, new_account
+from ftparea import module_server, LFTP_SETTINGS, fname, lftp, lftp_quote, new_account
 
 MiB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = ChatdServer(tmp_path_factory.mktemp("chatd-ftp-lftp"), FTP_QUIET_FLAGS).start()
-    assert s.ftp_port, f"no ftp= port in the start-up line:\n{s.stderr_text()}"
-    yield s
-    s.kill()
+server = module_server("chatd-ftp-lftp")
 
 
 def ok(proc, what: str):

@@ -18,21 +18,16 @@ import time
 
 import pytest
 
-from conftest import PASSWORD, QUIET_FLAGS, ChatdServer, unique_name
+from conftest import PASSWORD, QUIET_FLAGS, unique_name
 from filearea import get, listed, put, sha256, store_state, upload_under_way, wait_for, wait_store
-from ftparea import (FTP_QUIET_FLAGS, RawControl, assert_reply, close, closed_by_peer, cmd, data_socket, expect,
+from ftparea import (module_server, FTP_QUIET_FLAGS, RawControl, assert_reply, close, closed_by_peer, cmd, data_socket, expect,
                      fname, ftp_connect, ftp_login, mlsd_entries, new_account, passive_port, recv_all, reset,
                      retrieve, stor, store, wait_listed)
 
 MiB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = ChatdServer(tmp_path_factory.mktemp("chatd-ftp-rules"), FTP_QUIET_FLAGS).start()
-    assert s.ftp_port, f"no ftp= port in the start-up line:\n{s.stderr_text()}"
-    yield s
-    s.kill()
+server = module_server("chatd-ftp-rules")
 
 
 def free_port_range(n: int) -> tuple[int, int]:
