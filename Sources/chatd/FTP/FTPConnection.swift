@@ -45,9 +45,9 @@ struct FTPConnection {
         self.logger = logger
     }
 
-    /// What the loop keeps beside the session: the resources its actions opened.
-    private final class Resources: @unchecked Sendable {
-        // Touched only by the loop; the class lets the loop's helpers share it without inout.
+    /// What the loop keeps beside the session: the resources its actions opened. Touched only by
+    /// the loop; a class so the loop's helpers share it without `inout`.
+    private final class Resources {
         var session: FTPSession
         var area: FTPFileArea
         var passive: FTPDataConnection.PassiveListener?
