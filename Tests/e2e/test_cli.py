@@ -164,6 +164,8 @@ def test_user_del_keeps_messages_and_frees_the_name(make_server, tmp_path):
 def run_chatd(*args, timeout=30) -> subprocess.CompletedProcess:
     """Runs chatd expecting it to stop by itself (a start-up failure)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATD_")}
+    if "--ftp" not in args:
+        args = (*args, "--ftp", "127.0.0.1:0")  # never the default port another server may hold
     return subprocess.run([chatd_binary(), *args], capture_output=True, timeout=timeout,
                           stdin=subprocess.DEVNULL, env=env)
 
@@ -180,6 +182,20 @@ def test_port_in_use_fails_loudly(tmp_path):
     assert r.returncode != 0
     line = one_line_error(r.stderr)
     assert str(port) in line and "in use" in line.lower(), line
+
+
+def test_ftp_port_in_use_fails_loudly(tmp_path):
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    try:
+        r = run_chatd("--data-dir", str(tmp_path / "d"), "--http", "127.0.0.1:0", "--ftp", f"127.0.0.1:{port}")
+    finally:
+        holder.close()
+    assert r.returncode == 1
+    line = one_line_error(r.stderr)
+    assert "FTP" in line and str(port) in line and "in use" in line.lower(), line
 
 
 @pytest.mark.parametrize("where", ["under a file", "in /proc"])
