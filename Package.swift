@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "chatd", targets: ["chatd"]),
+        .executable(name: "chat-tui", targets: ["chat-tui"]),
         .library(name: "Shared", targets: ["Shared"]),
     ],
     dependencies: [
@@ -55,6 +56,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // ncursesw for chat-tui: a shim header for what Swift cannot import (libncurses-dev).
+        .systemLibrary(
+            name: "CNCurses",
+            path: "Sources/CNCurses"
+        ),
+        .executableTarget(
+            name: "chat-tui",
+            dependencies: [
+                "Shared",
+                "CNCurses",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SharedTests",
             dependencies: ["Shared"],
@@ -72,6 +92,11 @@ let package = Package(
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "chat-tuiTests",
+            dependencies: ["chat-tui", "Shared"],
             swiftSettings: swiftSettings
         ),
     ]
