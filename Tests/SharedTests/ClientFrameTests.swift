@@ -77,4 +77,24 @@ struct ClientFrameTests {
         #expect(rejection(#"{"type":"broadcast","message":"abcd"}"#, maxChars: 3)?.error.code == .tooLong)
         #expect(rejection(#"{"type":"broadcast","message":"a\u0007b"}"#)?.error.code == .badRequest)
     }
+
+    @Test(arguments: [
+        ClientFrame.broadcast(message: "héllo 👋", clientID: "c-9"),
+        .broadcast(message: "no id", clientID: nil),
+        .direct(to: "bob", message: "line one\nline two", clientID: nil),
+        .users,
+        .history(chat: .broadcast, before: 42, limit: 50),
+        .history(chat: .direct("carol"), before: nil, limit: 1),
+        .read(chat: .direct("bob"), upTo: 7),
+        .typing(to: "bob"),
+    ])
+    func encodingIsWhatTheParserReads(frame: ClientFrame) throws {
+        let json = try JSONEncoder().encode(frame)
+        #expect(try ClientFrame.parse(Array(json), maxMessageChars: 4000).get() == frame)
+    }
+
+    @Test func encodedFieldNamesAreTheProtocols() throws {
+        let json = String(decoding: try JSONEncoder().encode(ClientFrame.read(chat: .broadcast, upTo: 3)), as: UTF8.self)
+        #expect(json.contains(#""up_to":3"#) && json.contains(#""chat":"broadcast""#) && json.contains(#""type":"read""#))
+    }
 }

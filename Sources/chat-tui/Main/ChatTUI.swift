@@ -1,17 +1,24 @@
 import ArgumentParser
 
-/// `chat-tui`: the terminal client. Only the command line exists so far; the interactive client
-/// and the script subcommands are being built (see the README's status line).
+/// `chat-tui`: the terminal client. The script subcommands work; the interactive client (the
+/// default command) is being built.
 @main
 struct ChatTUI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chat-tui",
-        abstract: "The chatd terminal client (in development: not usable yet).")
+        abstract: "The chatd terminal client.",
+        subcommands: [InteractiveCommand.self, SendCommand.self, FilesCommand.self, UploadCommand.self,
+                      DownloadCommand.self, DeleteCommand.self],
+        defaultSubcommand: InteractiveCommand.self)
+}
 
-    @Option(help: "The chatd server. Default: http://127.0.0.1:8010")
-    var server = "http://127.0.0.1:8010"
+/// The full-screen client (the default command). Not usable yet.
+struct InteractiveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "interactive", abstract: "The full-screen client (in development).")
+
+    @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        throw ValidationError("chat-tui is not usable yet: the interactive client is still being built")
+        throw ValidationError("the interactive client is still being built; the send, files, upload, download and delete subcommands work")
     }
 }

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `chat-tui send [--to USER] TEXT`: one message, sent once the server has stored it.
+struct SendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "send", abstract: "Send one message and exit once it is stored.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Send a direct message to this user instead of the broadcast channel")
+    var to: String?
+
+    @Argument(help: "The message")
+    var text: String
+
+    func run() async throws {
+        try await runScript {
+            try await connection.withSession { api, session in
+                let clientID = "chat-tui-send-\(UUID().uuidString.prefix(12))"
+                let frame: ClientFrame = if let to {
+                    .direct(to: to, message: text, clientID: clientID)
+                } else {
+                    .broadcast(message: text, clientID: clientID)
+                }
+                let outcome = SendOutcome()
+                try await ChatSocket.run(endpoint: api.endpoint, token: session.token, logger: quietLogger) { frames, sender in
+                    var sent = false
+                    while let received = try await frames.next() {
+                        switch received {
+                        case .welcome where !sent:
+                            sent = true
+                            try await sender.send(frame)
+                        case .message(let message) where message.clientID == clientID:
+                            outcome.set(.stored(message.id))
+                            return
+                        case .error(let code, let message, let id) where id == clientID || (id == nil && sent):
+                            outcome.set(.refused(code, message))
+                            return
+                        default:
+                            continue
+                        }
+                    }
+                }
+                switch outcome.value {
+                case .stored?:
+                    return
+                case .refused(let code, let message)?:
+                    FileHandle.standardError.write(Data("chat-tui: \(message)\n".utf8))
+                    throw ExitCode(code == .unknownUser ? 4 : 1)
+                case nil:
+                    throw ChatAPIError.unreachable("the server closed the connection before storing the message")
+                }
+            }
+        }
+    }
+}
+
+/// What became of the message `send` sent.
+final class SendOutcome: @unchecked Sendable {
+    enum Value { case stored(Int64), refused(ErrorCode, String) }
+    private let lock = NSLock()
+    private var stored: Value?
+    var value: Value? { lock.withLock { stored } }
+    func set(_ value: Value) { lock.withLock { stored = value } }
+}
+
+/// `chat-tui files`: the file area, one file a line.
+struct FilesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "files", abstract: "List the shared files: size, owner, upload time, name.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        try await runScript {
+            try await connection.withSession { api, session in
+                for file in try await api.files(token: session.token) {
+                    print("\(file.size)\t\(file.owner)\t\(file.uploadedAt)\t\(file.name)")
+                }
+            }
+        }
+    }
+}
+
+/// `chat-tui upload PATH [NAME]`.
+struct UploadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "upload", abstract: "Upload a file (replaces your own file of that name).")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "The local file")
+    var path: String
+
+    @Argument(help: "The name in the file area. Default: the local file's name")
+    var name: String?
+
+    func run() async throws {
+        try await runScript {
+            try await connection.withSession { api, session in
+                let file = try await api.upload(path, as: name ?? (path as NSString).lastPathComponent, token: session.token)
+                print("\(file.size)\t\(file.owner)\t\(file.uploadedAt)\t\(file.name)")
+            }
+        }
+    }
+}
+
+/// `chat-tui download NAME [PATH]`.
+struct DownloadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "download", abstract: "Download a file; PATH '-' writes to standard output.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "The name in the file area")
+    var name: String
+
+    @Argument(help: "Where to write it. Default: the name, in the current directory")
+    var path: String?
+
+    func run() async throws {
+        try await runScript {
+            try await connection.withSession { api, session in
+                let destination = path ?? name
+                guard !destination.contains("/") || path != nil else { throw ValidationError("give a PATH for this name") }
+                _ = try await api.download(name, to: destination == "-" ? "/dev/stdout" : destination, token: session.token)
+            }
+        }
+    }
+}
+
+/// `chat-tui delete NAME`.
+struct DeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete one of your files.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "The name in the file area")
+    var name: String
+
+    func run() async throws {
+        try await runScript {
+            try await connection.withSession { api, session in
+                try await api.delete(name, token: session.token)
+            }
+        }
+    }
+}
