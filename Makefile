@@ -33,6 +33,8 @@ test-deps:
 		$(PYTHON) -m pip install --quiet --break-system-packages websockets pytest requests
 	@command -v lftp >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends lftp; } || \
 		{ echo "lftp is needed by the FTP tests: run 'apt-get install lftp' as root" >&2; exit 1; }
+	@command -v tmux >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends tmux; } || \
+		{ echo "tmux is needed by the chat-tui tests: run 'apt-get install tmux' as root" >&2; exit 1; }
 
 # Benchmark, not a test: 1 GiB upload and download through chatd, MB/s and peak RSS.
 bench-files:

@@ -1,7 +1,7 @@
 import ArgumentParser
 
-/// `chat-tui`: the terminal client. The script subcommands work; the interactive client (the
-/// default command) is being built.
+/// `chat-tui`: the terminal client: a full-screen chat with the shared file list, and subcommands
+/// for scripts.
 @main
 struct ChatTUI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,13 +12,18 @@ struct ChatTUI: AsyncParsableCommand {
         defaultSubcommand: InteractiveCommand.self)
 }
 
-/// The full-screen client (the default command). Not usable yet.
+/// The full-screen client (the default command).
 struct InteractiveCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "interactive", abstract: "The full-screen client (in development).")
+    static let configuration = CommandConfiguration(commandName: "interactive", abstract: "The full-screen client (the default).")
 
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        throw ValidationError("the interactive client is still being built; the send, files, upload, download and delete subcommands work")
+        // Log in before taking over the screen: the password prompt needs the plain terminal.
+        try await runScript {
+            try await connection.withSession { api, session in
+                await InteractiveSession(api: api, session: session).run()
+            }
+        }
     }
 }

@@ -23,7 +23,7 @@ struct SendCommand: AsyncParsableCommand {
                 } else {
                     .broadcast(message: text, clientID: clientID)
                 }
-                let outcome = SendOutcome()
+                let outcome = LockedValue<SendOutcome?>(nil)
                 try await ChatSocket.run(endpoint: api.endpoint, token: session.token, logger: quietLogger) { frames, sender in
                     var sent = false
                     while let received = try await frames.next() {
@@ -32,10 +32,10 @@ struct SendCommand: AsyncParsableCommand {
                             sent = true
                             try await sender.send(frame)
                         case .message(let message) where message.clientID == clientID:
-                            outcome.set(.stored(message.id))
+                            outcome.value = .stored(message.id)
                             return
                         case .error(let code, let message, let id) where id == clientID || (id == nil && sent):
-                            outcome.set(.refused(code, message))
+                            outcome.value = .refused(code, message)
                             return
                         default:
                             continue
@@ -57,12 +57,9 @@ struct SendCommand: AsyncParsableCommand {
 }
 
 /// What became of the message `send` sent.
-final class SendOutcome: @unchecked Sendable {
-    enum Value { case stored(Int64), refused(ErrorCode, String) }
-    private let lock = NSLock()
-    private var stored: Value?
-    var value: Value? { lock.withLock { stored } }
-    func set(_ value: Value) { lock.withLock { stored = value } }
+enum SendOutcome: Sendable {
+    case stored(Int64)
+    case refused(ErrorCode, String)
 }
 
 /// `chat-tui files`: the file area, one file a line.

@@ -1,0 +1,87 @@
+import Foundation
+import Logging
+import Shared
+import Synchronization
+
+/// The client's WebSocket session over its whole life: connects when the model asks, reports
+/// frames and disconnections to the inbox, and sends the model's frames in order through one
+/// queue, so two messages typed quickly arrive in the order they were typed.
+final class ChatConnection: Sendable {
+    private let endpoint: ServerEndpoint
+    private let token: String
+    private let inbox: EventInbox
+    private let outbound = Mutex<AsyncStream<ClientFrame>.Continuation?>(nil)
+
+    init(endpoint: ServerEndpoint, token: String, inbox: EventInbox) {
+        self.endpoint = endpoint
+        self.token = token
+        self.inbox = inbox
+    }
+
+    /// Opens the session in the background; ends with `.disconnected` in the inbox.
+    func connect() {
+        Task { await run() }
+    }
+
+    /// Queues a frame; dropped if no session is open (the model sends only while online).
+    func send(_ frame: ClientFrame) {
+        _ = outbound.withLock { $0?.yield(frame) }
+    }
+
+    private func run() async {
+        let refused = LockedValue<String?>(nil)
+        var reason = "connection closed"
+        do {
+            try await ChatSocket.run(endpoint: endpoint, token: token, logger: quietLogger) { frames, sender in
+                let (queue, continuation) = AsyncStream.makeStream(of: ClientFrame.self, bufferingPolicy: .bufferingOldest(256))
+                self.outbound.withLock { $0 = continuation }
+                defer {
+                    self.outbound.withLock { $0 = nil }
+                    continuation.finish()
+                }
+                self.inbox.post(.connected)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await frame in queue { try await sender.send(frame) }
+                    }
+                    while let frame = try await frames.next() {
+                        if case .error(.unauthorized, let message, _) = frame {
+                            refused.value = message
+                        }
+                        self.inbox.post(.frame(frame))
+                    }
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            reason = Self.describe(error)
+        }
+        if let message = refused.value {
+            inbox.post(.disconnected(reason: "login no longer valid (\(message)); restart chat-tui to log in", willRetry: false))
+        } else {
+            inbox.post(.disconnected(reason: reason, willRetry: true))
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        let text = "\(error)"
+        if text.contains("connectTimeout") || text.contains("refused") || text.contains("Connection refused") {
+            return "server unreachable"
+        }
+        return text.count > 80 ? String(text.prefix(80)) + "…" : text
+    }
+}
+
+/// A value several tasks read and write, behind a lock.
+final class LockedValue<Value: Sendable>: Sendable {
+    private let storage: Mutex<Value>
+
+    init(_ value: Value) {
+        storage = Mutex(value)
+    }
+
+    var value: Value {
+        get { storage.withLock { $0 } }
+        set { storage.withLock { $0 = newValue } }
+    }
+}
