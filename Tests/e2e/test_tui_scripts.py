@@ -67,6 +67,9 @@ def test_upload_files_download_delete_round_trip(server, tmp_path, config):
     assert target.read_bytes() == content
     assert not [p for p in tmp_path.iterdir() if ".part-" in p.name], "no temporary file left"
 
+    r = tui(server, "download", name, "-", user=user, config=config)
+    assert r.returncode == 0 and r.stdout == content, "'-' writes the content to standard output"
+
     r = tui(server, "delete", name, user=user, config=config)
     assert r.returncode == 0, r.stderr
     assert name not in listed(server, token)

@@ -118,7 +118,7 @@ struct DownloadCommand: AsyncParsableCommand {
             try await connection.withSession { api, session in
                 let destination = path ?? name
                 guard !destination.contains("/") || path != nil else { throw ValidationError("give a PATH for this name") }
-                _ = try await api.download(name, to: destination == "-" ? "/dev/stdout" : destination, token: session.token)
+                _ = try await api.download(name, to: destination, token: session.token)
             }
         }
     }

@@ -68,6 +68,7 @@ struct ChatAPI: Sendable {
 
     /// Downloads `name` into `destination`, through a temporary file beside it that is renamed
     /// into place only when complete: a broken download leaves the destination as it was.
+    /// `-` streams to standard output instead.
     func download(_ name: String, to destination: String, token: String, progress: Progress? = nil) async throws(ChatAPIError) -> Int64 {
         let temporary = destination + ".part-\(UUID().uuidString.prefix(8))"
         do {
@@ -78,6 +79,13 @@ struct ChatAPI: Sendable {
             }
             let total = response.headers.first(name: "Content-Length").flatMap(Int64.init)
             var written: Int64 = 0
+            if destination == "-" {
+                for try await chunk in response.body {
+                    FileHandle.standardOutput.write(Data(chunk.readableBytesView))
+                    written += Int64(chunk.readableBytes)
+                }
+                return written
+            }
             try await FileSystem.shared.withFileHandle(
                 forWritingAt: FilePath(temporary), options: .newFile(replaceExisting: true)
             ) { handle in
