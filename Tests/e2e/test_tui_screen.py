@@ -31,9 +31,9 @@ if subprocess.run(["which", "tmux"], capture_output=True).returncode != 0:
 class TUI:
     """chat-tui in a detached tmux session of its own."""
 
-    def __init__(self, server, user: str, config: Path, columns: int = 100, rows: int = 30):
+    def __init__(self, server, user: str, config: Path, columns: int = 100, rows: int = 30, term: str | None = None):
         self.socket = f"chat-tui-{uuid.uuid4().hex[:10]}"
-        env = f"env XDG_CONFIG_HOME={config} CHAT_PASSWORD='{PASSWORD}'"
+        env = f"env XDG_CONFIG_HOME={config} CHAT_PASSWORD='{PASSWORD}'" + (f" TERM={term}" if term else "")
         command = f"{env} {TUI_BIN} --server http://127.0.0.1:{server.port} --user {user}; echo EXIT=$?; exec sleep 600"
         self.tmux("new-session", "-d", "-x", str(columns), "-y", str(rows), command)
 
@@ -256,7 +256,7 @@ def test_a_chatd_restart_is_caught_up_exactly_once(make_server, tui_factory):
 
     run(bob_says("before the restart"))
     tui.wait_text("before the restart")
-    assert server.terminate() == 0
+    server.kill()  # SIGKILL: no goodbye to the client
     tui.wait_for(lambda s: "[online]" not in s, "the client noticing the server is gone")
     server.start()
     assert server.port == port
@@ -283,3 +283,22 @@ def test_quit_and_sigterm_exit_cleanly(server, tui_factory):
     assert len(pid) == 1, f"expected one chat-tui process, found {pid}"
     os.kill(int(pid[0]), 15)
     other.wait_text("EXIT=0")
+
+
+def test_a_terminal_without_colours_and_ctrl_c(server, tui_factory):
+    """vt100 has no colours and no line-drawing set of its own: the screen still works, and
+    Ctrl-C quits with the terminal restored (exit 0)."""
+    async def body():
+        alice = unique_name("tv")
+        server.login(alice)
+        bob = await connect_user(server, unique_name("tu"))
+        try:
+            tui = await asyncio.to_thread(tui_factory, server, alice, term="vt100")
+            await bob.send({"type": "broadcast", "message": "plain terminal, plain text"})
+            screen = await asyncio.to_thread(tui.wait_text, "plain terminal, plain text")
+            assert screen.split("\n")[0].lstrip().startswith("1:Broadcast"), screen
+            await asyncio.to_thread(tui.keys, "C-c")
+            await asyncio.to_thread(tui.wait_text, "EXIT=0")
+        finally:
+            await close_all(bob)
+    run(body())
