@@ -55,6 +55,9 @@ struct FileViewTests {
         _ = model.handle(.key(.delete))
         #expect(model.handle(.key(.character("y"))) == [.delete(name: "mine.txt")])
         #expect(model.prompt == nil)
+        #expect(model.status == .info("deleting mine.txt…"))
+        _ = model.handle(.frame(.file(FileEvent(event: .deleted, file: Fixture.file("mine.txt"), by: "alice"))))
+        #expect(model.status == .info("deleted mine.txt"), "the server's event answers the pending delete")
     }
 
     @Test func othersFilesCannotBeDeleted() {

@@ -26,6 +26,10 @@ extension ChatModel {
             return []
         case .file(let event):
             files.apply(event)
+            // The server's event is the answer to our own delete: the pending notice becomes the result.
+            if event.event == .deleted, isMe(event.by), status == .info("deleting \(event.file.name)…") {
+                status = .info("deleted \(event.file.name)")
+            }
             return []
         case .error(let code, let message, let clientID):
             if code == .unknownUser && clientID == nil {
