@@ -54,6 +54,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ],
+            // The browser UI, served as it is: no build step.
+            resources: [.copy("Web/Assets")],
             swiftSettings: swiftSettings
         ),
         // ncursesw for chat-tui: a shim header for what Swift cannot import (libncurses-dev).

@@ -1,0 +1,1 @@
+// chatd's browser UI (being built).

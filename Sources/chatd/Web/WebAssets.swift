@@ -1,0 +1,58 @@
+import Crypto
+import Foundation
+import Hummingbird
+
+/// The browser UI's files (HTML, CSS, JavaScript modules), shipped as the package's resources and
+/// read into memory once at start: they are a few dozen kilobytes, and serving them from memory
+/// keeps file I/O off the event loops. No build step: what is in `Web/Assets` is what is served.
+struct WebAssets: Sendable {
+    struct Asset: Sendable {
+        let bytes: ByteBuffer
+        let contentType: String
+        /// A quoted hash of the content, so a browser revalidates cheaply (304) after an update.
+        let etag: String
+    }
+
+    let assets: [String: Asset]
+
+    /// Reads every file of `directory` (one level, plus subdirectories as `sub/name`).
+    init(directory: URL) throws(StartupError) {
+        var assets: [String: Asset] = [:]
+        guard let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey]) else {
+            throw StartupError("the web UI's files are missing at \(directory.path)")
+        }
+        let root = directory.standardizedFileURL.path + "/"
+        for case let url as URL in enumerator {
+            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true,
+                  let data = try? Data(contentsOf: url) else { continue }
+            let name = String(url.standardizedFileURL.path.dropFirst(root.count))
+            let digest = SHA256.hash(data: data).prefix(12).map { String(format: "%02x", $0) }.joined()
+            assets[name] = Asset(bytes: ByteBuffer(bytes: data), contentType: Self.contentType(of: name), etag: "\"\(digest)\"")
+        }
+        guard assets["index.html"] != nil else {
+            throw StartupError("the web UI's index.html is missing in \(directory.path)")
+        }
+        self.assets = assets
+    }
+
+    /// The assets shipped with chatd.
+    static func bundled() throws(StartupError) -> WebAssets {
+        guard let url = Bundle.module.url(forResource: "Assets", withExtension: nil) else {
+            throw StartupError("the web UI's files are missing from chatd's resources")
+        }
+        return try WebAssets(directory: url)
+    }
+
+    static func contentType(of name: String) -> String {
+        switch (name as NSString).pathExtension.lowercased() {
+        case "html": "text/html; charset=utf-8"
+        case "css": "text/css; charset=utf-8"
+        case "js", "mjs": "text/javascript; charset=utf-8"
+        case "svg": "image/svg+xml"
+        case "png": "image/png"
+        case "ico": "image/x-icon"
+        case "json", "webmanifest": "application/json"
+        default: "application/octet-stream"
+        }
+    }
+}
