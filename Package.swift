@@ -54,7 +54,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ],
-            // The browser UI, served as it is: no build step.
+            // The browser UI, served as it is: no build step. Copied next to the binary as
+            // chatd_chatd.resources/Assets; WebAssets finds it there without Bundle.module.
             resources: [.copy("Web/Assets")],
             swiftSettings: swiftSettings
         ),

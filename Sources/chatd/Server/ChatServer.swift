@@ -96,7 +96,7 @@ enum ChatServer {
         router.add(middleware: JSONErrorMiddleware())
         APIRoutes(accounts: accounts, chat: chat, secureCookies: false).register(on: router)
         FileRoutes(store: files, accounts: accounts).register(on: router)
-        WebRoutes(assets: try WebAssets.bundled()).register(on: router)
+        WebRoutes(assets: WebAssets.bundled(logger: logger)).register(on: router)
         let webSocket = ChatWebSocket(accounts: accounts, chat: chat)
 
         let ready = ReadySignal()

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
+import Logging
 
 /// The browser UI's files (HTML, CSS, JavaScript modules), shipped as the package's resources and
 /// read into memory once at start: they are a few dozen kilobytes, and serving them from memory
@@ -35,12 +36,32 @@ struct WebAssets: Sendable {
         self.assets = assets
     }
 
-    /// The assets shipped with chatd.
-    static func bundled() throws(StartupError) -> WebAssets {
-        guard let url = Bundle.module.url(forResource: "Assets", withExtension: nil) else {
-            throw StartupError("the web UI's files are missing from chatd's resources")
+    /// No UI: `/` says where the files should be. chatd's other doors work without them.
+    static let none = WebAssets(assets: [:])
+
+    private init(assets: [String: Asset]) {
+        self.assets = assets
+    }
+
+    /// The assets shipped with chatd: the resource directory SwiftPM puts next to the binary
+    /// (`chatd_chatd.resources/Assets`), else the source tree chatd was built from. Not
+    /// `Bundle.module`, which stops the process when the directory is missing: a binary copied
+    /// without its resources should still chat and serve files, and say what is missing.
+    static func bundled(logger: Logger) -> WebAssets {
+        var candidates: [URL] = []
+        if let executable = Bundle.main.executableURL?.resolvingSymlinksInPath() {
+            candidates.append(executable.deletingLastPathComponent().appendingPathComponent("chatd_chatd.resources/Assets"))
         }
-        return try WebAssets(directory: url)
+        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Assets"))
+        for candidate in candidates where FileManager.default.fileExists(atPath: candidate.appendingPathComponent("index.html").path) {
+            do {
+                return try WebAssets(directory: candidate)
+            } catch {
+                logger.error("cannot read the web UI", metadata: ["error": "\(error)"])
+            }
+        }
+        logger.error("the web UI's files are missing; / will say so", metadata: ["looked in": "\(candidates.map(\.path))"])
+        return .none
     }
 
     static func contentType(of name: String) -> String {

@@ -23,6 +23,10 @@ struct WebRoutes {
     }
 
     private func serve(_ name: String, _ request: Request) -> Response {
+        if assets.assets.isEmpty {
+            return Response(status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: "The web UI is not installed: put chatd_chatd.resources next to the chatd binary.\n")))
+        }
         guard let asset = assets.assets[name] else {
             return Response(status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: "not found\n")))
