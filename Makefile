@@ -28,13 +28,15 @@ test-e2e: test-deps build
 	CHATD_BIN="$$($(SWIFT) build --show-bin-path)/chatd" $(PYTHON) -m pytest Tests/e2e $(PYTEST_ARGS)
 
 test-deps:
-	@$(PYTHON) -c "import websockets, pytest, requests" 2>/dev/null || \
-		$(PYTHON) -m pip install --quiet "websockets>=14" pytest requests || \
-		$(PYTHON) -m pip install --quiet --break-system-packages websockets pytest requests
+	@$(PYTHON) -c "import websockets, pytest, requests, selenium" 2>/dev/null || \
+		$(PYTHON) -m pip install --quiet "websockets>=14" pytest requests selenium || \
+		$(PYTHON) -m pip install --quiet --break-system-packages websockets pytest requests selenium
 	@command -v lftp >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends lftp; } || \
 		{ echo "lftp is needed by the FTP tests: run 'apt-get install lftp' as root" >&2; exit 1; }
 	@command -v tmux >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends tmux; } || \
 		{ echo "tmux is needed by the chat-tui tests: run 'apt-get install tmux' as root" >&2; exit 1; }
+	@command -v chromedriver >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends chromium chromium-driver; } || \
+		{ echo "chromium and chromium-driver are needed by the browser tests: run 'apt-get install chromium chromium-driver' as root" >&2; exit 1; }
 
 # Benchmark, not a test: 1 GiB upload and download through chatd, MB/s and peak RSS.
 bench-files:
