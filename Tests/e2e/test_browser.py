@@ -5,12 +5,9 @@ lockout and the restart each get a dedicated server. Every wait is explicit and 
 
 from __future__ import annotations
 
-import asyncio
 import re
 import socket
-import time
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -323,6 +320,31 @@ def test_login_messages_created_wrong_password_locked_and_logout(make_server, so
     attempt(PASSWORD)
     wait_online(solo)
     assert not solo.find_element(By.ID, "notice").is_displayed()
+
+
+def test_composer_counts_near_the_limit_and_refuses_over_it(make_server, solo):
+    """With --message-chars 50: no counter for a short draft, a counter past 80 % of the limit,
+    Send disabled over it; a draft at the limit is sent and arrives whole."""
+    s = make_server(*QUIET_FLAGS, "--message-chars", "50")
+    solo.get(s.base + "/")
+    wait(solo, lambda d: d.find_element(By.ID, "login-name").is_displayed())
+    solo.find_element(By.ID, "login-name").send_keys(unique_name("Lim"))
+    solo.find_element(By.ID, "login-password").send_keys(PASSWORD)
+    solo.find_element(By.ID, "login-submit").click()
+    wait_online(solo)
+    box = solo.find_element(By.ID, "composer-input")
+    counter = solo.find_element(By.ID, "char-count")
+    box.send_keys("short")
+    assert counter.text == "", f"a counter for a short draft: {counter.text!r}"
+    box.send_keys("x" * 40)  # 45 of 50
+    wait(solo, lambda d: "45" in counter.text and "50" in counter.text, message="no counter near the limit")
+    box.send_keys("y" * 10)  # 55 of 50
+    wait(solo, lambda d: not d.find_element(By.ID, "send-btn").is_enabled(), message="Send stays enabled over the limit")
+    for _ in range(5):
+        box.send_keys(Keys.BACKSPACE)
+    wait(solo, lambda d: d.find_element(By.ID, "send-btn").is_enabled())
+    solo.find_element(By.ID, "send-btn").click()
+    wait_message(solo, "short" + "x" * 40 + "y" * 5)
 
 
 def test_reconnects_after_restart_without_duplicates(make_server, solo):
