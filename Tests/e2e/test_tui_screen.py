@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import socket
 import subprocess
 import time
@@ -258,6 +259,9 @@ def test_a_chatd_restart_is_caught_up_exactly_once(make_server, tui_factory):
     tui.wait_text("before the restart")
     server.kill()  # SIGKILL: no goodbye to the client
     tui.wait_for(lambda s: "[online]" not in s, "the client noticing the server is gone")
+    # While chatd is down, a reconnect attempt fails and the status line counts down to the next.
+    tui.wait_for(lambda s: re.search(r"server unreachable; reconnecting in \d+ s", s),
+                 "the reconnect countdown after a failed attempt")
     server.start()
     assert server.port == port
     run(bob_says("while you were away 1", "while you were away 2"))

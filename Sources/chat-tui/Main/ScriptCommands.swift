@@ -116,9 +116,7 @@ struct DownloadCommand: AsyncParsableCommand {
     func run() async throws {
         try await runScript {
             try await connection.withSession { api, session in
-                let destination = path ?? name
-                guard !destination.contains("/") || path != nil else { throw ValidationError("give a PATH for this name") }
-                _ = try await api.download(name, to: destination, token: session.token)
+                _ = try await api.download(name, to: path ?? name, token: session.token)
             }
         }
     }

@@ -30,6 +30,7 @@ final class ChatConnection: Sendable {
 
     private func run() async {
         let refused = LockedValue<String?>(nil)
+        let opened = LockedValue(false)
         var reason = "connection closed"
         do {
             try await ChatSocket.run(endpoint: endpoint, token: token, logger: quietLogger) { frames, sender in
@@ -39,6 +40,7 @@ final class ChatConnection: Sendable {
                     self.outbound.withLock { $0 = nil }
                     continuation.finish()
                 }
+                opened.value = true
                 self.inbox.post(.connected)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
@@ -54,34 +56,12 @@ final class ChatConnection: Sendable {
                 }
             }
         } catch {
-            reason = Self.describe(error)
+            reason = opened.value ? "connection lost" : "server unreachable"
         }
         if let message = refused.value {
             inbox.post(.disconnected(reason: "login no longer valid (\(message)); restart chat-tui to log in", willRetry: false))
         } else {
             inbox.post(.disconnected(reason: reason, willRetry: true))
         }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        let text = "\(error)"
-        if text.contains("connectTimeout") || text.contains("refused") || text.contains("Connection refused") {
-            return "server unreachable"
-        }
-        return text.count > 80 ? String(text.prefix(80)) + "…" : text
-    }
-}
-
-/// A value several tasks read and write, behind a lock.
-final class LockedValue<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
-
-    init(_ value: Value) {
-        storage = Mutex(value)
-    }
-
-    var value: Value {
-        get { storage.withLock { $0 } }
-        set { storage.withLock { $0 = newValue } }
     }
 }

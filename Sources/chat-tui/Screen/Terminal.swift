@@ -57,28 +57,24 @@ final class Terminal {
         (Int(chat_cols()), Int(chat_lines()))
     }
 
-    /// Waits up to `milliseconds` for input and returns the keys it made (often none).
+    /// Waits up to `milliseconds` for input and returns the keys it made (often none). What is
+    /// already there (a paste, an escape sequence) is read without waiting; after a lone ESC the
+    /// wait is the escape delay, and the timeout that ends it is what makes it the Escape key.
     func readKeys(waitingUpTo milliseconds: Int32) -> [KeyDecoder.Output] {
         var outputs: [KeyDecoder.Output] = []
-        wtimeout(chat_stdscr(), decoder.isWaitingAfterEscape ? 25 : milliseconds)
-        var first = true
+        var wait = milliseconds
         while true {
+            wtimeout(chat_stdscr(), decoder.isWaitingAfterEscape ? 25 : wait)
             var character: wint_t = 0
-            let result = wget_wch(chat_stdscr(), &character)
-            let input: KeyDecoder.Input
-            switch result {
-            case OK: input = Unicode.Scalar(UInt32(character)).map { .scalar($0) } ?? .timeout
-            case KEY_CODE_YES: input = .keyCode(Int32(character))
-            default: input = .timeout
+            let input: KeyDecoder.Input = switch wget_wch(chat_stdscr(), &character) {
+            case OK: Unicode.Scalar(UInt32(character)).map { .scalar($0) } ?? .timeout
+            case KEY_CODE_YES: .keyCode(Int32(character))
+            default: .timeout
             }
-            if case .timeout = input, !first, !decoder.isWaitingAfterEscape { break }
             outputs += decoder.feed(input)
-            if case .timeout = input { break }
-            first = false
-            // Drain what is already there (a paste, an escape sequence) without waiting.
-            wtimeout(chat_stdscr(), decoder.isWaitingAfterEscape ? 25 : 0)
+            if case .timeout = input { return outputs }
+            wait = 0
         }
-        return outputs
     }
 
     // MARK: drawing

@@ -157,6 +157,8 @@ struct FTPFileArea: Sendable {
 
     private var userName: String { account?.name ?? "anonymous" }
 
+    /// The account a change is made as. The session refuses anonymous changes before they get
+    /// here; should one slip through, it is refused like any change to another user's file.
     private func owner() throws -> Account {
         guard let account else { throw FileError.notOwner(name: "", owner: "") }
         return account
