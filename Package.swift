@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "chatd", targets: ["chatd"]),
         .executable(name: "chat-tui", targets: ["chat-tui"]),
+        .executable(name: "chat-bench", targets: ["chat-bench"]),
         .library(name: "Shared", targets: ["Shared"]),
     ],
     dependencies: [
@@ -77,6 +78,20 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The load generator: raw NIO WebSocket framing, every connection on one event loop.
+        .executableTarget(
+            name: "chat-bench",
+            dependencies: [
+                "Shared",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -87,14 +87,18 @@ struct AccountStore: Sendable {
     /// hour after its last extension is extended again, so an active user is never logged out
     /// while an unused token still runs out.
     func account(tokenHash: Data, nowMillis: Int64, lifetimeMillis: Int64) async throws -> Account? {
+        // Rows are not Sendable: map them inside the closure, so that this is GRDB's async `read`.
+        // The blocking one would hold a cooperative thread while waiting for a reader, and the
+        // readers held by async reads are only released on a cooperative thread: a deadlock.
         let found = try await database.pool.read { db in
             try Row.fetchOne(db, sql: """
                 SELECT a.id, a.name, t.expires_at FROM tokens t JOIN accounts a ON a.id = t.account_id
                 WHERE t.hash = ?
                 """, arguments: [tokenHash])
+                .map { (account: Account(id: $0["id"], name: $0["name"]), expires: $0["expires_at"] as Int64) }
         }
         guard let found else { return nil }
-        let expires: Int64 = found["expires_at"]
+        let expires = found.expires
         if expires <= nowMillis {
             try await deleteToken(hash: tokenHash)
             return nil
@@ -105,7 +109,7 @@ struct AccountStore: Sendable {
                 try db.execute(sql: "UPDATE tokens SET expires_at = ? WHERE hash = ?", arguments: [refreshed, tokenHash])
             }
         }
-        return Account(id: found["id"], name: found["name"])
+        return found.account
     }
 
     func deleteToken(hash: Data) async throws {

@@ -28,18 +28,22 @@ struct MessageStore: Sendable {
     /// older ones exist. The answer is cut short (with `hasMore`) if it would pass `maxBytes`.
     func history(_ conversation: Conversation, before: Int64?, limit: Int, maxBytes: Int) async throws -> (messages: [ChatMessage], hasMore: Bool) {
         let (lo, hi) = conversation.pair
+        // mapped inside the closure (rows are not Sendable) so that this is the async `read`:
+        // see AccountStore.account(tokenHash:)
         let rows = try await database.pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, sender_name, recipient_name, body, created_at FROM messages
                 WHERE conv_lo = ? AND conv_hi = ? AND id < ? ORDER BY id DESC LIMIT ?
                 """, arguments: [lo, hi, before ?? Int64.max, limit + 1])
+                .map { row in
+                    ChatMessage(id: row["id"], from: row["sender_name"], to: row["recipient_name"], message: row["body"],
+                                ts: Timestamp.rfc3339(millis: row["created_at"]))
+                }
         }
         var hasMore = rows.count > limit
         var newestFirst: [ChatMessage] = []
         var bytes = 0
-        for row in rows.prefix(limit) {
-            let message = ChatMessage(id: row["id"], from: row["sender_name"], to: row["recipient_name"], message: row["body"],
-                                      ts: Timestamp.rfc3339(millis: row["created_at"]))
+        for message in rows.prefix(limit) {
             // a generous estimate of the encoded size: JSON escapes at most multiply text by 6
             bytes += 160 + message.from.utf8.count + (message.to?.utf8.count ?? 0) + message.message.utf8.count * 2
             if bytes > maxBytes && !newestFirst.isEmpty {

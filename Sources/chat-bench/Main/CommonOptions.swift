@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+
+/// Options every scenario shares: which chatd, where its data goes, and the CPU split.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "The chatd binary. Default: the chatd next to chat-bench (build both with -c release).")
+    var chatd: String?
+
+    @Option(help: "CPU chatd is pinned to (taskset). Default: 0 on a machine with two or more CPUs.")
+    var serverCPU: Int?
+
+    @Option(help: "CPU the generator is pinned to. Default: 1 on a machine with two or more CPUs.")
+    var clientCPU: Int?
+
+    @Flag(help: "Do not pin chatd or the generator to CPUs.")
+    var noPin = false
+
+    @Option(help: "Directory for chatd's data and payload files (a fresh subdirectory is made and removed). Default: the system temporary directory.")
+    var workDir: String?
+
+    var chatdBinary: String {
+        if let chatd { return chatd }
+        let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        return own.deletingLastPathComponent().appendingPathComponent("chatd").path
+    }
+
+    /// The CPUs for (server, generator), or nil each when not pinning.
+    var cpus: (server: Int?, client: Int?) {
+        let count = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        guard !noPin, count >= 2 else { return (nil, nil) }
+        return (serverCPU ?? 0, clientCPU ?? 1)
+    }
+
+    func makeWorkDirectory() throws -> URL {
+        let base = URL(fileURLWithPath: workDir ?? NSTemporaryDirectory())
+        let directory = base.appendingPathComponent("chat-bench-\(getpid())-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import NIOCore
+
+/// Drives a fixed message rate from a set of senders for one step and measures what arrives.
+///
+/// A timer on the generator's loop fires every 2 ms and sends however many messages the target
+/// rate says are due by now (so a late tick catches up instead of lowering the rate); the step's
+/// numbers are the deliveries received in the step's window, their latencies, and chatd's CPU
+/// time over the same window. After the window the senders stop and the step waits for every
+/// expected delivery: anything still missing then is reported as lost.
+struct RateSteps {
+    /// One sender: a session index and, for direct messages, the recipient's name and index.
+    struct Sender: Sendable {
+        var session: Int
+        var recipient: (name: String, index: Int)?
+    }
+
+    struct Step: Sendable {
+        var targetMessagesPerSecond: Double
+        var sentPerSecond: Double
+        var deliveriesPerSecond: Double
+        var latency: LatencySummary
+        var serverCPUPercent: Double
+        var missing: Int
+        var closed: Int
+
+        func json(extra: [(String, JSONLine)] = []) -> JSONLine {
+            .object(extra + [
+                ("sent_per_s", .double(sentPerSecond)), ("deliveries_per_s", .double(deliveriesPerSecond)),
+                ("p50_ms", .double(latency.p50)), ("p99_ms", .double(latency.p99)), ("p999_ms", .double(latency.p999)),
+                ("max_ms", .double(latency.max)), ("server_cpu_percent", .double(serverCPUPercent)),
+                ("missing", .int(missing)), ("closed", .int(closed)),
+            ])
+        }
+    }
+
+    let setup: BenchSetup
+    let senders: [Sender]
+    /// Deliveries (counted at recipients) each message makes.
+    let deliveriesPerMessage: Int
+    /// Copies each message makes at its sender's own session besides those (direct messages).
+    let echoesPerMessage: Int
+    let seconds: Double
+
+    func run(messagesPerSecond: Double) async throws -> Step {
+        let client = setup.client
+        let base = try await client.onLoop { () -> (Int, Int, Int) in
+            client.stats.resetWindow()
+            return (client.stats.deliveries, client.stats.echoes, client.stats.sent)
+        }
+        let cpuStart = setup.chatd.cpuSeconds()
+        let ticker = Ticker(client: client, senders: senders, rate: messagesPerSecond, seconds: seconds)
+        let startNanos = try await client.onLoop { ticker.start() }
+        try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+        while try await client.onLoop({ ticker.running }) {
+            try await Task.sleep(nanoseconds: 1_000_000)
+        }
+        let windowSeconds = Double(MonotonicClock.nanoseconds() - startNanos) / 1e9
+        let cpu = setup.chatd.cpuSeconds() - cpuStart
+        let (deliveries, latencies, sent) = try await client.onLoop { () -> (Int, [Int32], Int) in
+            (client.stats.deliveries - base.0, client.stats.latencies, client.stats.sent - base.2)
+        }
+        // let the backlog arrive, then count what never did
+        var missing = 0
+        let deadline = Date().addingTimeInterval(5)
+        repeat {
+            try await Task.sleep(nanoseconds: 50_000_000)
+            let (got, echoes) = try await client.onLoop { (client.stats.deliveries - base.0, client.stats.echoes - base.1) }
+            missing = (sent * deliveriesPerMessage - got) + (sent * echoesPerMessage - echoes)
+        } while missing > 0 && Date() < deadline
+        let closed = try await client.onLoop { client.stats.disconnects }
+        return Step(
+            targetMessagesPerSecond: messagesPerSecond, sentPerSecond: Double(sent) / windowSeconds,
+            deliveriesPerSecond: Double(deliveries) / windowSeconds, latency: LatencySummary(microseconds: latencies),
+            serverCPUPercent: cpu / windowSeconds * 100, missing: missing, closed: closed)
+    }
+
+    /// The sending timer; lives on the generator's loop.
+    private final class Ticker: @unchecked Sendable {
+        let client: BenchClient
+        let senders: [Sender]
+        let rate: Double
+        let seconds: Double
+        var running = false
+        private var startNanos: Int64 = 0
+        private var sent = 0
+        private var next = 0
+        private var task: RepeatedTask?
+
+        init(client: BenchClient, senders: [Sender], rate: Double, seconds: Double) {
+            self.client = client
+            self.senders = senders
+            self.rate = rate
+            self.seconds = seconds
+        }
+
+        func start() -> Int64 {
+            startNanos = MonotonicClock.nanoseconds()
+            running = true
+            task = client.loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(2)) { [self] task in
+                tick(task)
+            }
+            return startNanos
+        }
+
+        private func tick(_ task: RepeatedTask) {
+            let elapsed = Double(MonotonicClock.nanoseconds() - startNanos) / 1e9
+            guard elapsed < seconds else {
+                running = false
+                task.cancel()
+                return
+            }
+            let due = Int(rate * elapsed) - sent
+            guard due > 0 else { return }
+            let connections = client.connections
+            var touched: [Int] = []
+            for _ in 0..<due {
+                let sender = senders[next % senders.count]
+                next += 1
+                connections[sender.session].sendMessage(to: sender.recipient, flush: false)
+                touched.append(sender.session)
+            }
+            sent += due
+            for session in Set(touched) { connections[session].flush() }
+        }
+    }
+}
