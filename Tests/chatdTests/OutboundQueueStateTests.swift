@@ -69,3 +69,56 @@ struct OutboundQueueTests {
         #expect(await second == .close(.goingAway))
     }
 }
+
+@Suite("Outbound queue pushed to a writer")
+struct OutboundQueuePushTests {
+    func frame(_ size: Int) -> QueuedFrame {
+        QueuedFrame(bytes: ByteBuffer(repeating: 0x61, count: size))
+    }
+
+    @Test func writerIsScheduledOnceUntilItTakes() {
+        var queue = OutboundQueueState(limit: 100)
+        _ = queue.enqueue(frame(10))
+        let drain1 = queue.needsDrain()
+        #expect(!drain1, "nobody attached: a pulling writer's queue")
+        queue.attachPushWriter()
+        let drain2 = queue.needsDrain()
+        #expect(drain2, "what queued before the writer came is its first batch")
+        _ = queue.enqueue(frame(10))
+        let drain3 = queue.needsDrain()
+        #expect(!drain3, "already scheduled")
+        #expect(queue.takeForWriting() == .write([frame(10), frame(10)]))
+        #expect(queue.takeForWriting() == .wait)
+        let drain4 = queue.needsDrain()
+        #expect(!drain4, "nothing queued")
+        _ = queue.enqueue(frame(10))
+        let drain5 = queue.needsDrain()
+        #expect(drain5)
+    }
+
+    @Test func bytesInTheSocketCountUntilWritten() {
+        var queue = OutboundQueueState(limit: 100)
+        queue.attachPushWriter()
+        _ = queue.enqueue(frame(60))
+        _ = queue.takeForWriting()
+        #expect(queue.inFlight == 60)
+        #expect(queue.enqueue(frame(40)) == .queued)
+        #expect(queue.enqueue(frame(1)) == .overflowed, "60 unwritten + 40 queued is the bound")
+        var other = OutboundQueueState(limit: 100)
+        other.attachPushWriter()
+        _ = other.enqueue(frame(60))
+        _ = other.takeForWriting()
+        other.written(60)
+        #expect(other.enqueue(frame(100)) == .queued, "written bytes no longer count")
+    }
+
+    @Test func closeAndEndScheduleTheWriter() {
+        var queue = OutboundQueueState(limit: 100)
+        queue.attachPushWriter()
+        queue.close(.goingAway)
+        let drain6 = queue.needsDrain()
+        #expect(drain6)
+        #expect(queue.takeForWriting() == .close(.goingAway))
+        #expect(queue.takeForWriting() == .finished)
+    }
+}

@@ -63,6 +63,10 @@ func decode(_ buffer: ByteBuffer) throws -> ServerFrame {
     try JSONDecoder().decode(ServerFrame.self, from: Data(buffer.readableBytesView))
 }
 
+func decode(_ frame: WireFrame) throws -> ServerFrame {
+    try decode(frame.payload)
+}
+
 extension ChatSession {
     /// The next `count` frames this session was sent, waiting at most `seconds`.
     func frames(_ count: Int, within seconds: Double = 5) async throws -> [ServerFrame] {
@@ -80,7 +84,7 @@ extension ChatSession {
                 return first
             }
             switch next {
-            case .write(let frames)?: result += try frames.map { try decode($0.bytes) }
+            case .write(let frames)?: result += try frames.map { try decode(WireFrame.payload(of: $0.bytes)) }
             case nil: throw TestFailure("timed out with \(result.count) of \(count) frames: \(result)")
             case let other?: throw TestFailure("queue ended with \(other) after \(result)")
             }

@@ -36,9 +36,11 @@ final class ChatHub: Sendable {
             if first {
                 // under the lock, so that join and leave notices of one account cannot cross
                 let frame = FrameEncoder.encode(joined)
+                var drains = DrainRequests()
                 for other in registry.all where other.account.id != session.account.id {
-                    other.send(frame)
+                    other.send(frame, into: &drains)
                 }
+                drains.schedule()
             }
             return first
         }
@@ -55,9 +57,11 @@ final class ChatHub: Sendable {
             if sessions.isEmpty {
                 registry.byAccount[session.account.id] = nil
                 let frame = FrameEncoder.encode(left)
+                var drains = DrainRequests()
                 for other in registry.all {
-                    other.send(frame)
+                    other.send(frame, into: &drains)
                 }
+                drains.schedule()
             } else {
                 registry.byAccount[session.account.id] = sessions
             }
@@ -72,48 +76,60 @@ final class ChatHub: Sendable {
         registry.withLock { $0.all.count }
     }
 
-    /// Sends a committed message to everyone who can see it. The sender's own sessions get a copy
-    /// carrying `client_id`; everybody else gets one shared encoding.
-    func deliver(_ message: StoredMessage, clientID: String?) {
-        let plain = FrameEncoder.encode(.message(message.wire()))
-        let own = clientID.map { FrameEncoder.encode(.message(message.wire(clientID: $0))) } ?? plain
-        let senderID = message.sender.id
-        if let recipient = message.recipient {
-            let (senderSessions, recipientSessions) = registry.withLock {
-                ($0.byAccount[senderID] ?? [], recipient.id == senderID ? [] : ($0.byAccount[recipient.id] ?? []))
-            }
-            for session in senderSessions { session.send(own, messageID: message.id) }
-            for session in recipientSessions { session.send(plain, messageID: message.id) }
-        } else {
-            let everyone = registry.withLock { $0.all }
-            for session in everyone {
-                session.send(session.account.id == senderID ? own : plain, messageID: message.id)
+    /// Sends committed messages, in id order, to everyone who can see each. The sender's own
+    /// sessions get a copy carrying `client_id`; everybody else gets one shared encoding. Writers
+    /// are woken once for the whole batch.
+    func deliver(_ batch: [(message: StoredMessage, clientID: String?)]) {
+        var drains = DrainRequests()
+        var everyone: [ChatSession]?
+        for (message, clientID) in batch {
+            let plain = FrameEncoder.encode(.message(message.wire()))
+            let own = clientID.map { FrameEncoder.encode(.message(message.wire(clientID: $0))) } ?? plain
+            let senderID = message.sender.id
+            if let recipient = message.recipient {
+                let (senderSessions, recipientSessions) = registry.withLock {
+                    ($0.byAccount[senderID] ?? [], recipient.id == senderID ? [] : ($0.byAccount[recipient.id] ?? []))
+                }
+                for session in senderSessions { session.send(own, messageID: message.id, into: &drains) }
+                for session in recipientSessions { session.send(plain, messageID: message.id, into: &drains) }
+            } else {
+                if everyone == nil { everyone = registry.withLock { $0.all } }
+                for session in everyone! {
+                    session.send(session.account.id == senderID ? own : plain, messageID: message.id, into: &drains)
+                }
             }
         }
+        drains.schedule()
     }
 
     /// Sends one frame to every session of an account, except possibly one.
-    func send(_ frame: ByteBuffer, toAccount accountID: Int64, except: ChatSession? = nil) {
+    func send(_ frame: WireFrame, toAccount accountID: Int64, except: ChatSession? = nil) {
         let sessions = registry.withLock { $0.byAccount[accountID] ?? [] }
+        var drains = DrainRequests()
         for session in sessions where session !== except {
-            session.send(frame)
+            session.send(frame, into: &drains)
         }
+        drains.schedule()
     }
 
     /// Sends one frame to every session (file area changes).
-    func sendToAll(_ frame: ByteBuffer) {
+    func sendToAll(_ frame: WireFrame) {
         let everyone = registry.withLock { $0.all }
+        var drains = DrainRequests()
         for session in everyone {
-            session.send(frame)
+            session.send(frame, into: &drains)
         }
+        drains.schedule()
     }
 
     /// Sends one frame to every session of every account but one.
-    func send(_ frame: ByteBuffer, toAllExceptAccount accountID: Int64) {
+    func send(_ frame: WireFrame, toAllExceptAccount accountID: Int64) {
         let everyone = registry.withLock { $0.all }
+        var drains = DrainRequests()
         for session in everyone where session.account.id != accountID {
-            session.send(frame)
+            session.send(frame, into: &drains)
         }
+        drains.schedule()
     }
 
     /// Closes every session that logged in with this token (after `POST /api/logout`).

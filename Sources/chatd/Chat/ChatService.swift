@@ -35,7 +35,7 @@ final class ChatService: Sendable {
     /// Registers the session and builds its `welcome`. The session is registered first and the
     /// welcome read after, so no message committed in between can be missed; one that arrives
     /// both ways has an id ≤ `last_id` and the transport drops the live copy (``QueuedFrame/messageID``).
-    func open(_ session: ChatSession) async throws -> (frame: ByteBuffer, lastID: Int64) {
+    func open(_ session: ChatSession) async throws -> (frame: WireFrame, lastID: Int64) {
         hub.attach(session)
         do {
             let users = try await userList()

@@ -4,6 +4,8 @@ import Synchronization
 
 /// One connected client: who it is, and its bounded outbound queue. The transport behind it
 /// (a WebSocket today) drains the queue; everything else only enqueues, and never waits.
+/// Fan-outs pass a ``DrainRequests`` along so that the writers they wake are woken once per
+/// event loop.
 final class ChatSession: Sendable {
     let id: UInt64
     let identity: Accounts.Identity
@@ -31,16 +33,35 @@ final class ChatSession: Sendable {
         self.abort = { abortAfter(.seconds(Self.abortGraceSeconds)) }
     }
 
-    /// Queues an encoded frame. A queue that overflows closes the session as a slow consumer.
-    func send(_ frame: ByteBuffer, messageID: Int64 = 0) {
-        if case .overflowed = queue.enqueue(QueuedFrame(bytes: frame, messageID: messageID)) {
+    /// Queues a frame and wakes the writer at once.
+    func send(_ frame: WireFrame, messageID: Int64 = 0) {
+        var drains = DrainRequests()
+        send(frame, messageID: messageID, into: &drains)
+        drains.schedule()
+    }
+
+    /// Queues a frame; the writer to wake, if any, joins `drains`. A queue that overflows closes
+    /// the session as a slow consumer.
+    func send(_ frame: WireFrame, messageID: Int64 = 0, into drains: inout DrainRequests) {
+        let (result, schedule) = queue.enqueue(QueuedFrame(bytes: frame.bytes, messageID: messageID))
+        if case .overflowed = result {
             logger.notice("closing slow consumer", metadata: ["user": "\(account.name)", "session": "\(id)"])
             abort()
         }
+        drains.add(schedule)
+    }
+
+    /// Makes `writer` drain this session's queue from now on.
+    func attach(_ writer: any OutboundDrain) {
+        var drains = DrainRequests()
+        drains.add(queue.attach(writer))
+        drains.schedule()
     }
 
     func close(_ reason: CloseReason) {
-        queue.close(reason)
+        var drains = DrainRequests()
+        drains.add(queue.close(reason))
+        drains.schedule()
     }
 
     /// Whether a typing notice may be relayed now (at most one a second per session).

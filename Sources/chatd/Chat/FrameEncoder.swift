@@ -2,10 +2,18 @@ import Foundation
 import NIOCore
 import Shared
 
-/// Turns server frames into the bytes of a WebSocket text frame. A broadcast is encoded once and
-/// the same buffer handed to every session (`ByteBuffer` is copy-on-write, so that is free).
+/// Turns server frames into wire frames. A broadcast is encoded and framed once and the same
+/// buffer handed to every session (`ByteBuffer` is copy-on-write, so that is free).
 enum FrameEncoder {
-    static func encode(_ frame: ServerFrame) -> ByteBuffer {
+    static func encode(_ frame: ServerFrame) -> WireFrame {
+        WireFrame(text: json(frame))
+    }
+
+    static func error(_ error: ProtocolError, clientID: String? = nil) -> WireFrame {
+        encode(.error(code: error.code, message: error.message, clientID: clientID))
+    }
+
+    static func json(_ frame: ServerFrame) -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         do {
@@ -14,9 +22,5 @@ enum FrameEncoder {
             // Every field is a string, number, bool or array of those: encoding cannot fail.
             preconditionFailure("server frame failed to encode: \(error)")
         }
-    }
-
-    static func error(_ error: ProtocolError, clientID: String? = nil) -> ByteBuffer {
-        encode(.error(code: error.code, message: error.message, clientID: clientID))
     }
 }

@@ -98,9 +98,7 @@ final class MessageLog: Service, Sendable {
         while let batch = await nextBatch() {
             do {
                 let stored = try await store.insert(batch.map(\.draft), nowMillis: Timestamp.nowMillis())
-                for (message, entry) in zip(stored, batch) {
-                    hub.deliver(message, clientID: entry.clientID)
-                }
+                hub.deliver(zip(stored, batch).map { ($0, $1.clientID) })
             } catch {
                 logger.error("storing messages failed", metadata: ["count": "\(batch.count)", "error": "\(error)"])
                 for entry in batch {

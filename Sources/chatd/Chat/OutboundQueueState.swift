@@ -12,8 +12,9 @@ struct CloseReason: Sendable, Equatable {
     static let binaryRefused = CloseReason(code: 1003, reason: "binary frames are not accepted")
 }
 
-/// An encoded frame waiting to be written. `messageID` is the id of a live `message` frame (0 for
-/// anything else), so that the writer can drop a live copy of a message its welcome already counted.
+/// A frame waiting to be written: its wire bytes (see ``WireFrame``). `messageID` is the id of a
+/// live `message` frame (0 for anything else), so that the writer can drop a live copy of a message
+/// its welcome already counted.
 struct QueuedFrame: Sendable, Equatable {
     var bytes: ByteBuffer
     var messageID: Int64 = 0
@@ -23,6 +24,12 @@ struct QueuedFrame: Sendable, Equatable {
 /// to the socket writer, bounded in bytes. Passing the bound drops the backlog and turns the
 /// queue into a close with 1008 "slow consumer": the hub never waits on a slow client and the
 /// server never holds more than `limit` bytes for it.
+///
+/// The writer either pulls (``next()``, awaited by a task) or is pushed to: an attached writer
+/// on an event loop is scheduled when the queue goes from idle to having work (``needsDrain()``),
+/// takes everything at once (``takeForWriting()``) and writes it with one flush. Bytes it took stay
+/// counted against the bound until the socket has written them (``written(_:)``), so a client
+/// that stops reading runs into the bound however the bytes are split between here and the socket.
 struct OutboundQueueState: Sendable {
     enum Phase: Sendable, Equatable {
         case open
@@ -53,6 +60,11 @@ struct OutboundQueueState: Sendable {
     private(set) var phase: Phase = .open
     private(set) var frames: [QueuedFrame] = []
     private(set) var bytes = 0
+    /// Bytes taken by a pushed writer that the socket has not written yet.
+    private(set) var inFlight = 0
+    /// Whether a writer is attached to be pushed to, and whether it has been scheduled already.
+    private(set) var hasPushWriter = false
+    private(set) var drainScheduled = false
 
     init(limit: Int) {
         self.limit = limit
@@ -60,7 +72,7 @@ struct OutboundQueueState: Sendable {
 
     mutating func enqueue(_ frame: QueuedFrame) -> EnqueueResult {
         guard case .open = phase else { return .dropped }
-        if bytes + frame.bytes.readableBytes > limit {
+        if bytes + inFlight + frame.bytes.readableBytes > limit {
             frames.removeAll()
             bytes = 0
             phase = .closing(.slowConsumer)
@@ -83,6 +95,36 @@ struct OutboundQueueState: Sendable {
         frames.removeAll()
         bytes = 0
         phase = .finished
+    }
+
+    /// Attaches a writer that is pushed to; what queued before it came is its first batch.
+    mutating func attachPushWriter() {
+        hasPushWriter = true
+    }
+
+    /// Whether the pushed writer must be scheduled now: there is something for it (frames, a close
+    /// or the end) and it is not scheduled already. Marks it scheduled.
+    mutating func needsDrain() -> Bool {
+        guard hasPushWriter, !drainScheduled else { return false }
+        if frames.isEmpty, case .open = phase { return false }
+        drainScheduled = true
+        return true
+    }
+
+    /// The pushed writer's turn: like ``next()``, but the bytes taken stay counted until
+    /// ``written(_:)``, and frames queued from now on schedule the writer again.
+    mutating func takeForWriting() -> Next {
+        drainScheduled = false
+        let next = next()
+        if case .write(let taken) = next {
+            inFlight += taken.reduce(0) { $0 + $1.bytes.readableBytes }
+        }
+        return next
+    }
+
+    /// The socket wrote `count` bytes of what ``takeForWriting()`` gave out.
+    mutating func written(_ count: Int) {
+        inFlight = max(0, inFlight - count)
     }
 
     mutating func next() -> Next {

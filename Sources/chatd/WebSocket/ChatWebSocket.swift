@@ -7,7 +7,7 @@ import Shared
 
 /// The WebSocket door of the chat (`GET /ws`): authenticates the upgrade, then moves frames
 /// between the socket and ``ChatService``. One reader loop handles the client's frames in order;
-/// one writer task drains the session's ``OutboundQueue`` into the socket.
+/// a ``SessionWriter`` on the socket's event loop drains the session's ``OutboundQueue``.
 struct ChatWebSocket: Sendable {
     let accounts: Accounts
     let chat: ChatService
@@ -38,7 +38,7 @@ struct ChatWebSocket: Sendable {
             case .success(let identity):
                 try await serve(identity, channel: channel, inbound: inbound, outbound: outbound, logger: context.logger)
             case .failure(let refusal):
-                try await outbound.write(.custom(Self.textFrame(FrameEncoder.error(refusal))))
+                try await outbound.write(.custom(Self.textFrame(FrameEncoder.error(refusal).payload)))
                 try await outbound.close(.policyViolation, reason: "unauthorized")
                 for try await _ in inbound {}
             }
@@ -67,10 +67,14 @@ struct ChatWebSocket: Sendable {
         }
         let welcome = try await chat.open(session)
         defer { chat.close(session) }
-        try await outbound.write(.custom(Self.textFrame(welcome.frame)))
+        let writer = try await SessionWriter.make(channel: channel, queue: session.queue, skippingMessagesUpTo: welcome.lastID)
+        try await writer.write(welcome.frame)
+        session.attach(writer)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await Self.drain(session.queue, into: outbound, skippingMessagesUpTo: welcome.lastID)
+                if let reason = await writer.closeRequested() {
+                    try await outbound.close(WebSocketErrorCode(codeNumber: Int(reason.code)), reason: reason.reason)
+                }
             }
             var refusing = false
             var readError: (any Error)?
@@ -90,33 +94,11 @@ struct ChatWebSocket: Sendable {
                 readError = error
             }
             session.queue.finish()
-            // A writer stuck on a client that stopped reading must not keep this task alive.
+            writer.stop()
+            // A close handshake stuck on a client that stopped reading must not keep this task alive.
             channel.eventLoop.scheduleTask(in: .seconds(ChatSession.abortGraceSeconds)) { channel.close(promise: nil) }
             try await group.waitForAll()
             if let readError { throw readError }
-        }
-    }
-
-    /// The writer task: batches out of the queue into the socket until the queue closes.
-    private static func drain(_ queue: OutboundQueue, into outbound: WebSocketOutboundWriter, skippingMessagesUpTo lastID: Int64) async throws {
-        var skipUpTo = lastID
-        while true {
-            switch await queue.next() {
-            case .write(let frames):
-                for frame in frames {
-                    if frame.messageID != 0 {
-                        // a live copy of a message the welcome's last_id already covered
-                        if frame.messageID <= skipUpTo { continue }
-                        skipUpTo = 0
-                    }
-                    try await outbound.write(.custom(textFrame(frame.bytes)))
-                }
-            case .close(let reason):
-                try await outbound.close(WebSocketErrorCode(codeNumber: Int(reason.code)), reason: reason.reason)
-                return
-            case .finished, .wait:
-                return
-            }
         }
     }
 

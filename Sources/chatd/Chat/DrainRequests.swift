@@ -1,0 +1,28 @@
+import NIOCore
+
+/// Writers to wake after a fan-out, grouped by event loop: one `execute` per loop runs every
+/// writer of that loop, so a broadcast to a thousand sessions costs a few cross-thread wake-ups
+/// rather than a thousand, and each socket gets one flush for everything queued for it.
+struct DrainRequests {
+    private var byLoop: [ObjectIdentifier: (loop: any EventLoop, drains: [any OutboundDrain])] = [:]
+
+    mutating func add(_ drain: (any OutboundDrain)?) {
+        guard let drain else { return }
+        let key = ObjectIdentifier(drain.eventLoop)
+        if byLoop[key] == nil {
+            byLoop[key] = (drain.eventLoop, [drain])
+        } else {
+            byLoop[key]!.drains.append(drain)
+        }
+    }
+
+    func schedule() {
+        for (loop, drains) in byLoop.values {
+            if loop.inEventLoop {
+                for drain in drains { drain.drain() }
+            } else {
+                loop.execute { for drain in drains { drain.drain() } }
+            }
+        }
+    }
+}

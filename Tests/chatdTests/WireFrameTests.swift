@@ -1,0 +1,28 @@
+import NIOCore
+import NIOEmbedded
+import NIOWebSocket
+import Testing
+
+@testable import chatd
+
+@Suite("Wire frames")
+struct WireFrameTests {
+    /// NIO's decoder, which nobody here wrote, must read our hand-made headers at every length class.
+    @Test(arguments: [0, 1, 125, 126, 65_535, 65_536, 300_000])
+    func nioDecodesTheFrame(length: Int) throws {
+        let json = ByteBuffer(repeating: UInt8(ascii: "x"), count: length)
+        let wire = WireFrame(text: json)
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)))
+        try channel.writeInbound(wire.bytes)
+        let frame = try #require(try channel.readInbound(as: WebSocketFrame.self))
+        #expect(frame.fin && frame.opcode == .text && frame.maskKey == nil)
+        #expect(frame.data == json)
+        #expect(wire.payload == json)
+        #expect(try channel.readInbound(as: WebSocketFrame.self) == nil)
+    }
+
+    @Test func encoderFramesJSON() throws {
+        let wire = FrameEncoder.error(.init(.tooLong, "x"))
+        #expect(try decode(wire) == .error(code: .tooLong, message: "x", clientID: nil))
+    }
+}
