@@ -37,6 +37,7 @@ final class Accounts: Sendable {
     let registration: Registration
     let tokenLifetimeMillis: Int64
     private let throttle: Mutex<LoginThrottle>
+    private let directory = Mutex(AccountDirectory())
     private let logger: Logger
 
     init(store: AccountStore, hasher: PasswordHasher, registration: Registration, throttle: LoginThrottle,
@@ -153,9 +154,17 @@ final class Accounts: Sendable {
         try await store.deleteToken(hash: identity.tokenHash)
     }
 
+    /// The account with this name (any case), from ``AccountDirectory`` when resolved recently.
     func account(named name: String) async throws -> Account? {
         guard case .success = Username.validate(name) else { return nil }
-        return try await store.account(nameKey: Username.canonicalKey(name))
+        let key = Username.canonicalKey(name)
+        let now = Self.now()
+        if let known = directory.withLock({ $0.account(key: key, now: now) }) {
+            return known
+        }
+        guard let account = try await store.account(nameKey: key) else { return nil }
+        directory.withLock { $0.remember(account, key: key, now: now) }
+        return account
     }
 
     private static func now() -> Double {
