@@ -3,7 +3,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 PYTEST_ARGS ?= -q
 
-.PHONY: build release run test test-swift test-e2e test-deps bench-files bench-ftp clean
+.PHONY: build release run test test-swift test-e2e test-deps bench bench-files bench-ftp clean
 
 build:
 	$(SWIFT) build
@@ -38,7 +38,14 @@ test-deps:
 	@command -v chromedriver >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends chromium chromium-driver; } || \
 		{ echo "chromium and chromium-driver are needed by the browser tests: run 'apt-get install chromium chromium-driver' as root" >&2; exit 1; }
 
-# Benchmark, not a test: 1 GiB upload and download through chatd, MB/s and peak RSS.
+# Benchmarks, not tests. `make bench`: every chat-bench scenario at its published size (about
+# 6 minutes on 2 cores), JSON lines on stdout, the results table on stderr and in .build/bench-results.md.
+bench:
+	$(SWIFT) build -c release --product chatd
+	$(SWIFT) build -c release --product chat-bench
+	"$$($(SWIFT) build -c release --show-bin-path)/chat-bench" all --table .build/bench-results.md
+
+# 1 GiB upload and download through chatd next to python3 -m http.server, MB/s and peak RSS.
 bench-files:
 	scripts/bench-files
 

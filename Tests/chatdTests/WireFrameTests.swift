@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
+import Shared
 import Testing
 
 @testable import chatd
@@ -24,5 +25,26 @@ struct WireFrameTests {
     @Test func encoderFramesJSON() throws {
         let wire = FrameEncoder.error(.init(.tooLong, "x"))
         #expect(try decode(wire) == .error(code: .tooLong, message: "x", clientID: nil))
+    }
+}
+
+@Suite("Welcome encoding")
+struct WelcomeEncodingTests {
+    @Test func splicedUserListDecodesLikeTheEncodedOne() throws {
+        let accounts = [Account(id: 1, name: "Alice"), Account(id: 2, name: "bob.b-_9"), Account(id: 3, name: "we\"ird\\ü")]
+        let users = UserListEncoder.encode(accounts) { $0 != 2 }
+        let welcome = ServerFrame.Welcome(
+            username: "Alice", users: [], unread: ["broadcast": 2], lastID: 7,
+            limits: ServerLimits(messageChars: 4000, fileBytes: 1 << 30), server: #"chatd "users":[] test"#)
+        let frame = try decode(FrameEncoder.welcome(welcome, users: users))
+        var expected = welcome
+        expected.users = [UserPresence(name: "Alice", online: true), UserPresence(name: "bob.b-_9", online: false),
+                          UserPresence(name: "we\"ird\\ü", online: true)]
+        #expect(frame == .welcome(expected))
+    }
+
+    @Test func emptyRoster() throws {
+        let users = UserListEncoder.encode([]) { _ in true }
+        #expect(String(buffer: users) == "[]")
     }
 }

@@ -38,6 +38,7 @@ final class Accounts: Sendable {
     let tokenLifetimeMillis: Int64
     private let throttle: Mutex<LoginThrottle>
     private let directory = Mutex(AccountDirectory())
+    private let rosterCache = Mutex<AccountRoster?>(nil)
     private let logger: Logger
 
     init(store: AccountStore, hasher: PasswordHasher, registration: Registration, throttle: LoginThrottle,
@@ -152,6 +153,22 @@ final class Accounts: Sendable {
 
     func logout(_ identity: Identity) async throws {
         try await store.deleteToken(hash: identity.tokenHash)
+    }
+
+    /// Every account, sorted by name case-insensitively, as of `version` (read it with
+    /// ``AccountStore/rosterVersion()``); read again only when the version moved.
+    func roster(at version: AccountRoster.Version) async throws -> [Account] {
+        if let roster = rosterCache.withLock({ $0 }), roster.version == version {
+            return roster.accounts
+        }
+        let roster = try await store.roster()
+        rosterCache.withLock { $0 = roster }
+        return roster.accounts
+    }
+
+    /// Every account, sorted by name case-insensitively.
+    func roster() async throws -> [Account] {
+        try await roster(at: try await store.rosterVersion())
     }
 
     /// The account with this name (any case), from ``AccountDirectory`` when resolved recently.

@@ -68,8 +68,11 @@ final class ChatHub: Sendable {
         }
     }
 
-    var onlineAccountIDs: Set<Int64> {
-        registry.withLock { Set($0.byAccount.keys) }
+    /// Who is online now, as a lookup: a copy of the registry's index (copy-on-write, so taking
+    /// it under the lock is free and looking up in it needs no lock).
+    func presence() -> (Int64) -> Bool {
+        let byAccount = registry.withLock { $0.byAccount }
+        return { byAccount[$0] != nil }
     }
 
     var sessionCount: Int {

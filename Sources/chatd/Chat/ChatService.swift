@@ -38,13 +38,13 @@ final class ChatService: Sendable {
     func open(_ session: ChatSession) async throws -> (frame: WireFrame, lastID: Int64) {
         hub.attach(session)
         do {
-            let users = try await userList()
-            let unread = try await messages.unreadCounts(for: session.account)
-            let lastID = try await messages.lastVisibleID(for: session.account)
+            let (unread, lastID, version) = try await messages.welcomeCounts(for: session.account)
+            let roster = try await accounts.roster(at: version)
             let welcome = ServerFrame.Welcome(
-                username: session.account.name, users: users, unread: unread, lastID: lastID,
+                username: session.account.name, users: [], unread: unread, lastID: lastID,
                 limits: ServerLimits(messageChars: limits.messageChars, fileBytes: limits.fileBytes), server: serverVersion)
-            return (FrameEncoder.encode(.welcome(welcome)), lastID)
+            let users = UserListEncoder.encode(roster, isOnline: hub.presence())
+            return (FrameEncoder.welcome(welcome, users: users), lastID)
         } catch {
             hub.detach(session)
             throw error
@@ -57,8 +57,9 @@ final class ChatService: Sendable {
 
     /// Every account with its presence, sorted by name case-insensitively.
     func userList() async throws -> [UserPresence] {
-        let online = hub.onlineAccountIDs
-        return try await accounts.store.all().map { UserPresence(name: $0.name, online: online.contains($0.id)) }
+        let roster = try await accounts.roster()
+        let isOnline = hub.presence()
+        return roster.map { UserPresence(name: $0.name, online: isOnline($0.id)) }
     }
 
     /// Answers one text frame from a session. Refusals go back to that session as `error` frames.

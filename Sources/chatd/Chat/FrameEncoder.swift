@@ -13,6 +13,24 @@ enum FrameEncoder {
         encode(.error(code: error.code, message: error.message, clientID: clientID))
     }
 
+    /// A `welcome` whose `users` array is already encoded (``UserListEncoder``): `welcome` is
+    /// encoded with an empty list and `users` put in its place. Only the key can read `"users":[]`
+    /// unescaped: quotes inside JSON strings are escaped.
+    static func welcome(_ welcome: ServerFrame.Welcome, users: ByteBuffer) -> WireFrame {
+        let base = json(.welcome(welcome))
+        let marker = Array(#""users":[]"#.utf8)
+        guard let range = base.readableBytesView.firstRange(of: marker) else {
+            preconditionFailure("welcome encoded without its users key")
+        }
+        let start = range.lowerBound - base.readableBytesView.startIndex
+        var spliced = ByteBufferAllocator().buffer(capacity: base.readableBytes + users.readableBytes)
+        spliced.writeImmutableBuffer(base.getSlice(at: base.readerIndex, length: start + marker.count - 2)!)
+        spliced.writeImmutableBuffer(users)
+        let rest = start + marker.count
+        spliced.writeImmutableBuffer(base.getSlice(at: base.readerIndex + rest, length: base.readableBytes - rest)!)
+        return WireFrame(text: spliced)
+    }
+
     static func json(_ frame: ServerFrame) -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]

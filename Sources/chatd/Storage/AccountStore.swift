@@ -67,6 +67,25 @@ struct AccountStore: Sendable {
         }
     }
 
+    /// Every account and the version of the table they were read at, in one read.
+    func roster() async throws -> AccountRoster {
+        try await database.pool.read { db in
+            let accounts = try Row.fetchAll(db, sql: "SELECT id, name FROM accounts ORDER BY name_key")
+                .map { Account(id: $0["id"], name: $0["name"]) }
+            return AccountRoster(accounts: accounts, version: try Self.rosterVersion(db))
+        }
+    }
+
+    /// The accounts table's version (see ``AccountRoster``).
+    func rosterVersion() async throws -> AccountRoster.Version {
+        try await database.pool.read { db in try Self.rosterVersion(db) }
+    }
+
+    static func rosterVersion(_ db: Database) throws -> AccountRoster.Version {
+        let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS top FROM accounts")
+        return AccountRoster.Version(count: row?["n"] ?? 0, maxID: row?["top"] ?? 0)
+    }
+
     /// Every account, sorted by name case-insensitively.
     func all() async throws -> [Account] {
         try await database.pool.read { db in

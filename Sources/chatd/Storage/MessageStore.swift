@@ -55,42 +55,55 @@ struct MessageStore: Sendable {
         return (newestFirst.reversed(), hasMore)
     }
 
+    /// What a `welcome` needs, in one read: the unread counts, the newest visible id (see
+    /// ``unreadCounts(for:)`` and ``lastVisibleID(for:)``) and the accounts table's version.
+    func welcomeCounts(for account: Account) async throws -> (unread: [String: Int], lastID: Int64, accounts: AccountRoster.Version) {
+        try await database.pool.read { db in
+            (try Self.unreadCounts(db, account: account), try Self.lastVisibleID(db, account: account),
+             try AccountStore.rosterVersion(db))
+        }
+    }
+
     /// Unread counts per chat (PROTOCOL.md §2): messages above the user's marker, not their own.
     /// Chats with no unread message are left out.
     func unreadCounts(for account: Account) async throws -> [String: Int] {
-        try await database.pool.read { db in
-            let base = try Int64.fetchOne(db, sql: "SELECT read_base FROM accounts WHERE id = ?", arguments: [account.id]) ?? 0
-            var counts: [String: Int] = [:]
-            let broadcast = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM messages
-                WHERE conv_lo = 0 AND conv_hi = 0 AND sender_id != ?
-                  AND id > COALESCE((SELECT up_to FROM read_markers WHERE account_id = ? AND chat_id = 0), ?)
-                """, arguments: [account.id, account.id, base]) ?? 0
-            if broadcast > 0 {
-                counts[ChatRef.broadcastName] = broadcast
-            }
-            let direct = try Row.fetchAll(db, sql: """
-                SELECT a.name AS name, COUNT(*) AS unread FROM messages m JOIN accounts a ON a.id = m.sender_id
-                WHERE m.recipient_id = ? AND m.sender_id != ?
-                  AND m.id > COALESCE((SELECT up_to FROM read_markers WHERE account_id = ? AND chat_id = m.sender_id), ?)
-                GROUP BY m.sender_id
-                """, arguments: [account.id, account.id, account.id, base])
-            for row in direct {
-                counts[row["name"]] = row["unread"]
-            }
-            return counts
+        try await database.pool.read { db in try Self.unreadCounts(db, account: account) }
+    }
+
+    private static func unreadCounts(_ db: Database, account: Account) throws -> [String: Int] {
+        let base = try Int64.fetchOne(db, sql: "SELECT read_base FROM accounts WHERE id = ?", arguments: [account.id]) ?? 0
+        var counts: [String: Int] = [:]
+        let broadcast = try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM messages
+            WHERE conv_lo = 0 AND conv_hi = 0 AND sender_id != ?
+              AND id > COALESCE((SELECT up_to FROM read_markers WHERE account_id = ? AND chat_id = 0), ?)
+            """, arguments: [account.id, account.id, base]) ?? 0
+        if broadcast > 0 {
+            counts[ChatRef.broadcastName] = broadcast
         }
+        let direct = try Row.fetchAll(db, sql: """
+            SELECT a.name AS name, COUNT(*) AS unread FROM messages m JOIN accounts a ON a.id = m.sender_id
+            WHERE m.recipient_id = ? AND m.sender_id != ?
+              AND m.id > COALESCE((SELECT up_to FROM read_markers WHERE account_id = ? AND chat_id = m.sender_id), ?)
+            GROUP BY m.sender_id
+            """, arguments: [account.id, account.id, account.id, base])
+        for row in direct {
+            counts[row["name"]] = row["unread"]
+        }
+        return counts
     }
 
     /// The newest message id this account can see: broadcast, or direct to or from it.
     func lastVisibleID(for account: Account) async throws -> Int64 {
-        try await database.pool.read { db in
-            try Int64.fetchOne(db, sql: """
-                SELECT MAX(COALESCE((SELECT MAX(id) FROM messages WHERE conv_lo = 0 AND conv_hi = 0), 0),
-                           COALESCE((SELECT MAX(id) FROM messages WHERE recipient_id = ?), 0),
-                           COALESCE((SELECT MAX(id) FROM messages WHERE sender_id = ? AND recipient_id IS NOT NULL), 0))
-                """, arguments: [account.id, account.id]) ?? 0
-        }
+        try await database.pool.read { db in try Self.lastVisibleID(db, account: account) }
+    }
+
+    private static func lastVisibleID(_ db: Database, account: Account) throws -> Int64 {
+        try Int64.fetchOne(db, sql: """
+            SELECT MAX(COALESCE((SELECT MAX(id) FROM messages WHERE conv_lo = 0 AND conv_hi = 0), 0),
+                       COALESCE((SELECT MAX(id) FROM messages WHERE recipient_id = ?), 0),
+                       COALESCE((SELECT MAX(id) FROM messages WHERE sender_id = ? AND recipient_id IS NOT NULL), 0))
+            """, arguments: [account.id, account.id]) ?? 0
     }
 
     /// Moves a read marker forward; a lower value than the stored one is ignored (PROTOCOL.md §6).
