@@ -16,13 +16,13 @@ struct DrainRequests {
         }
     }
 
+    /// How long a woken writer waits before writing, so that the fan-outs of the next few
+    /// milliseconds (a group commit, a crowd's join notices) join the same write and flush.
+    static let coalescing = TimeAmount.milliseconds(4)
+
     func schedule() {
         for (loop, drains) in byLoop.values {
-            if loop.inEventLoop {
-                for drain in drains { drain.drain() }
-            } else {
-                loop.execute { for drain in drains { drain.drain() } }
-            }
+            loop.scheduleTask(in: Self.coalescing) { for drain in drains { drain.drain() } }
         }
     }
 }
