@@ -38,7 +38,7 @@ struct ChatBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Broadcast at rising rates: deliveries/s, latency, chatd CPU.")
         @Option(help: "Sessions in the broadcast channel.") var sessions = 1000
         @Option(help: "Sessions that send.") var senders = 10
-        @Option(help: "Target deliveries per second, comma-separated, one step each.") var steps = "25000,50000,100000,250000,400000"
+        @Option(help: "Target deliveries per second, comma-separated, one step each.") var steps = "25000,50000,100000,200000,250000,400000"
         @Option(help: "Seconds per step.") var stepSeconds = 5.0
         @OptionGroup var common: CommonOptions
 
@@ -50,7 +50,7 @@ struct ChatBench: AsyncParsableCommand {
     struct Direct: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Direct messages between pairs at rising rates.")
         @Option(help: "Sessions (two per pair).") var sessions = 1000
-        @Option(help: "Target messages per second, comma-separated, one step each.") var steps = "10000,25000,50000,100000,150000"
+        @Option(help: "Target messages per second, comma-separated, one step each.") var steps = "2500,5000,10000,25000,50000,100000"
         @Option(help: "Seconds per step.") var stepSeconds = 5.0
         @OptionGroup var common: CommonOptions
 
@@ -91,8 +91,8 @@ struct ChatBench: AsyncParsableCommand {
             } else {
                 record(try await IdleScenario(sessions: 15_000, accounts: 1000).run(common))
                 record(try await JoinScenario(sessions: 5000).run(common))
-                record(try await FanoutScenario(sessions: 1000, senders: 10, steps: [25_000, 50_000, 100_000, 250_000, 400_000], stepSeconds: 5).run(common))
-                record(try await DirectScenario(sessions: 1000, steps: [10_000, 25_000, 50_000, 100_000, 150_000], stepSeconds: 5).run(common))
+                record(try await FanoutScenario(sessions: 1000, senders: 10, steps: [25_000, 50_000, 100_000, 200_000, 250_000, 400_000], stepSeconds: 5).run(common))
+                record(try await DirectScenario(sessions: 1000, steps: [2500, 5000, 10_000, 25_000, 50_000, 100_000], stepSeconds: 5).run(common))
                 record(try await FilesScenario(bytes: 1 << 30).run(common))
             }
             let header = "chat-bench \(smoke ? "smoke run" : "results"), \(ISO8601DateFormatter().string(from: Date())), "

@@ -65,11 +65,8 @@ struct ChatWebSocket: Sendable {
         let session = ChatSession(identity: identity, queueLimit: chat.limits.outboundQueueBytes, logger: logger) { delay in
             channel.eventLoop.scheduleTask(in: delay) { channel.close(promise: nil) }
         }
-        let welcome = try await chat.open(session)
+        let writer = try await open(session, channel: channel)
         defer { chat.close(session) }
-        let writer = try await SessionWriter.make(channel: channel, queue: session.queue, skippingMessagesUpTo: welcome.lastID)
-        try await writer.write(welcome.frame)
-        session.attach(writer)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 if let reason = await writer.closeRequested() {
@@ -99,6 +96,22 @@ struct ChatWebSocket: Sendable {
             channel.eventLoop.scheduleTask(in: .seconds(ChatSession.abortGraceSeconds)) { channel.close(promise: nil) }
             try await group.waitForAll()
             if let readError { throw readError }
+        }
+    }
+
+    /// Opens the session and sends its welcome. A function of its own so that the welcome (tens of
+    /// kilobytes with a large team) is released once written, not kept for the session's lifetime
+    /// in the caller's async frame.
+    private func open(_ session: ChatSession, channel: any Channel) async throws -> SessionWriter {
+        let welcome = try await chat.open(session)
+        do {
+            let writer = try await SessionWriter.make(channel: channel, queue: session.queue, skippingMessagesUpTo: welcome.lastID)
+            try await writer.write(welcome.frame)
+            session.attach(writer)
+            return writer
+        } catch {
+            chat.close(session)
+            throw error
         }
     }
 
