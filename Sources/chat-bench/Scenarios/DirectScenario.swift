@@ -11,15 +11,7 @@ struct DirectScenario {
 
     func run(_ options: CommonOptions) async throws -> ScenarioResult {
         let pairs = max(1, sessions / 2)
-        let setup = try await BenchSetup.start(options, accounts: pairs * 2)
-        do {
-            let result = try await measure(setup, pairs: pairs)
-            await setup.tearDown()
-            return result
-        } catch {
-            await setup.tearDown()
-            throw error
-        }
+        return try await BenchSetup.run(options, accounts: pairs * 2) { setup in try await measure(setup, pairs: pairs) }
     }
 
     private func measure(_ setup: BenchSetup, pairs: Int) async throws -> ScenarioResult {
@@ -33,28 +25,16 @@ struct DirectScenario {
             return RateSteps.Sender(session: index, recipient: (logins[partner].name, partner))
         }
         let runner = RateSteps(setup: setup, senders: senders, deliveriesPerMessage: 1, echoesPerMessage: 1, seconds: stepSeconds)
-        var results: [RateSteps.Step] = []
-        for rate in steps {
-            let step = try await runner.run(messagesPerSecond: rate)
-            results.append(step)
-            if step.closed > 0 || step.latency.p99 > 2000 { break }
-        }
-        let ok = results.filter { $0.latency.p99 <= 50 && $0.missing == 0 && $0.closed == 0 && $0.deliveriesPerSecond >= 0.95 * $0.targetMessagesPerSecond }
-        let best = ok.map(\.deliveriesPerSecond).max() ?? 0
+        let results = try await runner.run(messagesPerSecond: steps)
+        let best = results.filter { $0.met(target: $0.targetMessagesPerSecond) }.map(\.deliveriesPerSecond).max() ?? 0
         var summary = ["\(pairs * 2) sessions in \(pairs) pairs, \(Format.decimal(stepSeconds, 0)) s steps"]
-        for step in results {
-            summary.append("target \(Format.thousands(step.targetMessagesPerSecond))/s: \(Format.thousands(step.deliveriesPerSecond)) messages/s, "
-                + "p50 \(Format.decimal(step.latency.p50, 2)) ms, p99 \(Format.decimal(step.latency.p99, 2)) ms, p99.9 \(Format.decimal(step.latency.p999, 2)) ms, "
-                + "chatd CPU \(Format.decimal(step.serverCPUPercent, 0)) %, missing \(step.missing)")
-        }
+        summary += results.map { $0.summary(target: $0.targetMessagesPerSecond, unit: "messages") }
         var rows = [
             TableRow(scenario: "direct", metric: "messages/s with p99 ≤ 50 ms, none lost", measured: Format.thousands(best),
                      target: "≥ 100,000", met: best >= 100_000),
         ]
         if let top = results.last {
-            rows.append(TableRow(scenario: "direct", metric: "latency at the highest step (\(Format.thousands(top.deliveriesPerSecond))/s)",
-                                 measured: "p50 \(Format.decimal(top.latency.p50, 1)) / p99 \(Format.decimal(top.latency.p99, 1)) / p99.9 \(Format.decimal(top.latency.p999, 1)) ms",
-                                 target: "p99 ≤ 50 ms", met: nil))
+            rows.append(top.latencyRow(scenario: "direct"))
         }
         return ScenarioResult(
             scenario: "direct",

@@ -11,15 +11,7 @@ struct FanoutScenario {
     var stepSeconds: Double
 
     func run(_ options: CommonOptions) async throws -> ScenarioResult {
-        let setup = try await BenchSetup.start(options, accounts: sessions)
-        do {
-            let result = try await measure(setup)
-            await setup.tearDown()
-            return result
-        } catch {
-            await setup.tearDown()
-            throw error
-        }
+        try await BenchSetup.run(options, accounts: sessions) { setup in try await measure(setup) }
     }
 
     private func measure(_ setup: BenchSetup) async throws -> ScenarioResult {
@@ -32,25 +24,15 @@ struct FanoutScenario {
         let runner = RateSteps(
             setup: setup, senders: (0..<min(senders, sessions)).map { RateSteps.Sender(session: $0 * stride) },
             deliveriesPerMessage: sessions, echoesPerMessage: 0, seconds: stepSeconds)
-        var results: [RateSteps.Step] = []
-        for deliveries in steps {
-            let step = try await runner.run(messagesPerSecond: deliveries / Double(sessions))
-            results.append(step)
-            if step.closed > 0 || step.latency.p99 > 2000 { break }
-        }
-        return report(results, steps: steps)
+        let results = try await runner.run(messagesPerSecond: steps.map { $0 / Double(sessions) })
+        return report(results)
     }
 
-    private func report(_ results: [RateSteps.Step], steps: [Double]) -> ScenarioResult {
-        let ok = results.filter { $0.latency.p99 <= 50 && $0.missing == 0 && $0.closed == 0 && $0.deliveriesPerSecond >= 0.95 * $0.targetMessagesPerSecond * Double(sessions) }
-        let best = ok.map(\.deliveriesPerSecond).max() ?? 0
+    private func report(_ results: [RateSteps.Step]) -> ScenarioResult {
+        let best = results.filter { $0.met(target: $0.targetMessagesPerSecond * Double(sessions)) }.map(\.deliveriesPerSecond).max() ?? 0
         let near50k = results.min { abs($0.deliveriesPerSecond - 50_000) < abs($1.deliveriesPerSecond - 50_000) }
         var summary = ["\(sessions) sessions, \(senders) senders, \(Format.decimal(stepSeconds, 0)) s steps"]
-        for step in results {
-            summary.append("target \(Format.thousands(step.targetMessagesPerSecond * Double(sessions)))/s: \(Format.thousands(step.deliveriesPerSecond)) deliveries/s, "
-                + "p50 \(Format.decimal(step.latency.p50, 2)) ms, p99 \(Format.decimal(step.latency.p99, 2)) ms, p99.9 \(Format.decimal(step.latency.p999, 2)) ms, "
-                + "chatd CPU \(Format.decimal(step.serverCPUPercent, 0)) %, missing \(step.missing)")
-        }
+        summary += results.map { $0.summary(target: $0.targetMessagesPerSecond * Double(sessions), unit: "deliveries") }
         var rows = [
             TableRow(scenario: "fanout", metric: "deliveries/s with p99 ≤ 50 ms, none lost", measured: Format.thousands(best),
                      target: "≥ 250,000", met: best >= 250_000),
@@ -61,9 +43,7 @@ struct FanoutScenario {
                                  met: near50k.serverCPUPercent < 15))
         }
         if let top = results.last {
-            rows.append(TableRow(scenario: "fanout", metric: "latency at the highest step (\(Format.thousands(top.deliveriesPerSecond))/s)",
-                                 measured: "p50 \(Format.decimal(top.latency.p50, 1)) / p99 \(Format.decimal(top.latency.p99, 1)) / p99.9 \(Format.decimal(top.latency.p999, 1)) ms",
-                                 target: "p99 ≤ 50 ms", met: nil))
+            rows.append(top.latencyRow(scenario: "fanout"))
         }
         return ScenarioResult(
             scenario: "fanout",

@@ -7,15 +7,7 @@ struct FilesScenario {
     var bytes: Int
 
     func run(_ options: CommonOptions) async throws -> ScenarioResult {
-        let setup = try await BenchSetup.start(options, accounts: 1)
-        do {
-            let result = try measure(setup)
-            await setup.tearDown()
-            return result
-        } catch {
-            await setup.tearDown()
-            throw error
-        }
+        try await BenchSetup.run(options, accounts: 1) { setup in try measure(setup) }
     }
 
     private struct Transfer {

@@ -11,15 +11,7 @@ struct IdleScenario {
     var settleSeconds: Double = 2
 
     func run(_ options: CommonOptions) async throws -> ScenarioResult {
-        let setup = try await BenchSetup.start(options, accounts: min(accounts, sessions))
-        do {
-            let result = try await measure(setup)
-            await setup.tearDown()
-            return result
-        } catch {
-            await setup.tearDown()
-            throw error
-        }
+        try await BenchSetup.run(options, accounts: min(accounts, sessions)) { setup in try await measure(setup) }
     }
 
     private func measure(_ setup: BenchSetup) async throws -> ScenarioResult {

@@ -8,15 +8,7 @@ struct JoinScenario {
     var inFlight: Int = 256
 
     func run(_ options: CommonOptions) async throws -> ScenarioResult {
-        let setup = try await BenchSetup.start(options, accounts: sessions)
-        do {
-            let result = try await measure(setup)
-            await setup.tearDown()
-            return result
-        } catch {
-            await setup.tearDown()
-            throw error
-        }
+        try await BenchSetup.run(options, accounts: sessions) { setup in try await measure(setup) }
     }
 
     private func measure(_ setup: BenchSetup) async throws -> ScenarioResult {

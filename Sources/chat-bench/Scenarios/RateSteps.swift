@@ -24,6 +24,25 @@ struct RateSteps {
         var missing: Int
         var closed: Int
 
+        /// One line of the human summary; `target` in the scenario's own unit.
+        func summary(target: Double, unit: String) -> String {
+            "target \(Format.thousands(target))/s: \(Format.thousands(deliveriesPerSecond)) \(unit)/s, "
+                + "p50 \(Format.decimal(latency.p50, 2)) ms, p99 \(Format.decimal(latency.p99, 2)) ms, p99.9 \(Format.decimal(latency.p999, 2)) ms, "
+                + "chatd CPU \(Format.decimal(serverCPUPercent, 0)) %, missing \(missing)"
+        }
+
+        /// Whether the step kept up with `target` (95 %) with p99 ≤ 50 ms, losing and closing nothing.
+        func met(target: Double) -> Bool {
+            latency.p99 <= 50 && missing == 0 && closed == 0 && deliveriesPerSecond >= 0.95 * target
+        }
+
+        /// The table row for the latency of this (the highest) step.
+        func latencyRow(scenario: String) -> TableRow {
+            TableRow(scenario: scenario, metric: "latency at the highest step (\(Format.thousands(deliveriesPerSecond))/s)",
+                     measured: "p50 \(Format.decimal(latency.p50, 1)) / p99 \(Format.decimal(latency.p99, 1)) / p99.9 \(Format.decimal(latency.p999, 1)) ms",
+                     target: "p99 ≤ 50 ms", met: nil)
+        }
+
         func json(extra: [(String, JSONLine)] = []) -> JSONLine {
             .object(extra + [
                 ("sent_per_s", .double(sentPerSecond)), ("deliveries_per_s", .double(deliveriesPerSecond)),
@@ -41,6 +60,18 @@ struct RateSteps {
     /// Copies each message makes at its sender's own session besides those (direct messages).
     let echoesPerMessage: Int
     let seconds: Double
+
+    /// Runs one step per rate, in order, and stops after a step where sessions were closed or p99
+    /// passed 2 s: the server is saturated, and higher steps would only pile up backlog.
+    func run(messagesPerSecond rates: [Double]) async throws -> [Step] {
+        var results: [Step] = []
+        for rate in rates {
+            let step = try await run(messagesPerSecond: rate)
+            results.append(step)
+            if step.closed > 0 || step.latency.p99 > 2000 { break }
+        }
+        return results
+    }
 
     func run(messagesPerSecond: Double) async throws -> Step {
         let client = setup.client

@@ -26,6 +26,19 @@ struct BenchSetup: Sendable {
         return BenchSetup(workDirectory: work, accounts: accounts, chatd: chatd, client: client)
     }
 
+    /// Starts a world, runs `body` in it and tears it down, whether `body` succeeds or throws.
+    static func run<T: Sendable>(_ options: CommonOptions, accounts: Int, _ body: (BenchSetup) async throws -> T) async throws -> T {
+        let setup = try await start(options, accounts: accounts)
+        do {
+            let result = try await body(setup)
+            await setup.tearDown()
+            return result
+        } catch {
+            await setup.tearDown()
+            throw error
+        }
+    }
+
     func tearDown() async {
         await client.shutdown()
         chatd.stop()

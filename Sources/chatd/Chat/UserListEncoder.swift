@@ -1,12 +1,13 @@
 import Foundation
 import NIOCore
+import Shared
 
 /// The `users` array of a `welcome` (`[{"name":…,"online":…},…]`), written straight into bytes.
 ///
 /// It is the largest part of a welcome (every account, with presence), and a crowd of N
 /// arriving sessions encodes it N times; going through `JSONEncoder` and an array of
 /// `UserPresence` values made that the cost of joining. Account names are ASCII letters, digits,
-/// `_`, `.` and `-` (``Username``), which JSON carries as they are; a name outside that set (none
+/// `_`, `.` and `-` (`Username.isAllowed`), which JSON carries as they are; a name outside that set (none
 /// should exist) is escaped by `JSONEncoder`, so the output is valid JSON whatever is stored.
 enum UserListEncoder {
     static func encode(_ accounts: [Account], isOnline: (Int64) -> Bool) -> ByteBuffer {
@@ -15,7 +16,7 @@ enum UserListEncoder {
         for (index, account) in accounts.enumerated() {
             if index > 0 { buffer.writeStaticString(",") }
             buffer.writeStaticString(#"{"name":"#)
-            if account.name.utf8.allSatisfy(isPlain) {
+            if account.name.utf8.allSatisfy(Username.isAllowed) {
                 buffer.writeStaticString("\"")
                 buffer.writeString(account.name)
                 buffer.writeStaticString("\"")
@@ -26,15 +27,5 @@ enum UserListEncoder {
         }
         buffer.writeStaticString("]")
         return buffer
-    }
-
-    private static func isPlain(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"):
-            true
-        default:
-            false
-        }
     }
 }
