@@ -30,7 +30,7 @@ extension ClientFrame {
     public static func parse(_ text: some Collection<UInt8>, maxMessageChars: Int) -> Result<ClientFrame, FrameRejection> {
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(text))
+            value = try JSONParser.parse(text)
         } catch {
             return .failure(FrameRejection(ProtocolError(.badRequest, "frame is not valid JSON")))
         }

@@ -63,6 +63,16 @@ final class BenchClient: @unchecked Sendable {
         }
     }
 
+    /// Waits until `expected` join notices have arrived (a crowd of N one-session accounts makes
+    /// N(N−1)/2), so that they do not flow into what is measured next; at most `timeout` seconds.
+    func settleJoinNotices(expected: Int, timeout: TimeInterval) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while try await onLoop({ self.stats.joinNotices }) < expected, Date() < deadline {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        try await Task.sleep(nanoseconds: 200_000_000)
+    }
+
     /// Sessions launched that are neither welcomed nor failed.
     private func pending(launched: Int) async throws -> Int {
         try await onLoop { launched - self.stats.welcomes - self.stats.failureCount }

@@ -19,7 +19,7 @@ struct DirectScenario {
         try await setup.client.connect(tokens: logins.map(\.token), inFlight: 256, timeout: 120)
         let failures = try await setup.client.onLoop { setup.client.stats.failureCount }
         guard failures == 0 else { throw BenchError("\(failures) sessions could not open") }
-        try await Task.sleep(nanoseconds: 1_000_000_000)
+        try await setup.client.settleJoinNotices(expected: pairs * (pairs * 2 - 1), timeout: 60)
         let senders = (0..<pairs * 2).map { index in
             let partner = index ^ 1
             return RateSteps.Sender(session: index, recipient: (logins[partner].name, partner))

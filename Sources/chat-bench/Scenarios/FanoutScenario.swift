@@ -18,8 +18,7 @@ struct FanoutScenario {
         try await setup.client.connect(tokens: setup.accounts.logins.map(\.token), inFlight: 256, timeout: 120)
         let failures = try await setup.client.onLoop { setup.client.stats.failureCount }
         guard failures == 0 else { throw BenchError("\(failures) sessions could not open") }
-        // the join notices of the crowd above must not count into the first step
-        try await Task.sleep(nanoseconds: 1_000_000_000)
+        try await setup.client.settleJoinNotices(expected: sessions * (sessions - 1) / 2, timeout: 60)
         let stride = max(1, sessions / max(senders, 1))
         let runner = RateSteps(
             setup: setup, senders: (0..<min(senders, sessions)).map { RateSteps.Sender(session: $0 * stride) },
