@@ -39,7 +39,7 @@ test-deps:
 		{ echo "chromium and chromium-driver are needed by the browser tests: run 'apt-get install chromium chromium-driver' as root" >&2; exit 1; }
 
 # Benchmarks, not tests. `make bench`: every chat-bench scenario at its published size (about
-# 6 minutes on 2 cores), JSON lines on stdout, the results table on stderr and in .build/bench-results.md.
+# 5 minutes on 2 cores), JSON lines on stdout, the results table on stderr and in .build/bench-results.md.
 bench:
 	$(SWIFT) build -c release --product chatd
 	$(SWIFT) build -c release --product chat-bench
