@@ -139,7 +139,7 @@ struct ChatCoreTests {
             await core.send(#"{"type":"broadcast","message":"\#(text)"}"#, from: fast)
         }
         #expect(try await fast.frames(20).count == 20)
-        #expect(await slow.queue.next() == .close(.slowConsumer))
+        #expect(await slow.testDrain.next() == .close(.slowConsumer))
     }
 
     @Test func historyPagesOldestFirst() async throws {

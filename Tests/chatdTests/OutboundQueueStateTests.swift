@@ -55,18 +55,19 @@ struct OutboundQueueStateTests {
     }
 }
 
-@Suite("Outbound queue with a waiting writer")
+@Suite("Outbound queue with an attached writer")
 struct OutboundQueueTests {
     @Test func writerWakesForFramesAndClose() async {
         let queue = OutboundQueue(limit: 1000)
-        async let first = queue.next()
-        try? await Task.sleep(for: .milliseconds(20))
-        _ = queue.enqueue(QueuedFrame(bytes: ByteBuffer(string: "x")))
-        #expect(await first == .write([QueuedFrame(bytes: ByteBuffer(string: "x"))]))
-        async let second = queue.next()
-        try? await Task.sleep(for: .milliseconds(20))
-        queue.close(.goingAway)
-        #expect(await second == .close(.goingAway))
+        let writer = TestDrain(queue: queue)
+        #expect(queue.attach(writer) == nil, "nothing queued yet: nobody to wake")
+        let (_, wake) = queue.enqueue(QueuedFrame(bytes: ByteBuffer(string: "x")))
+        #expect(wake === writer)
+        writer.eventLoop.execute { wake?.drain() }
+        #expect(await writer.next() == .write([QueuedFrame(bytes: ByteBuffer(string: "x"))]))
+        let closing = queue.close(.goingAway)
+        writer.eventLoop.execute { closing?.drain() }
+        #expect(await writer.next() == .close(.goingAway))
     }
 }
 

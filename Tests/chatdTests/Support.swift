@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import Shared
+import Synchronization
 
 @testable import chatd
 
@@ -73,8 +75,9 @@ extension ChatSession {
         var result: [ServerFrame] = []
         let deadline = ContinuousClock.now.advanced(by: .seconds(seconds))
         while result.count < count {
+            let drain = testDrain
             let next = try await withThrowingTaskGroup(of: OutboundQueueState.Next?.self) { group in
-                group.addTask { await self.queue.next() }
+                group.addTask { await drain.next() }
                 group.addTask {
                     try await Task.sleep(until: deadline)
                     return nil
@@ -94,5 +97,73 @@ extension ChatSession {
 
     func frame() async throws -> ServerFrame {
         try await frames(1)[0]
+    }
+
+    /// The test's writer for this session, attached on first use (what was queued before is its
+    /// first batch).
+    var testDrain: TestDrain {
+        TestDrain.registry.withLock { drains in
+            if let drain = drains[id] { return drain }
+            let drain = TestDrain(queue: queue)
+            drains[id] = drain
+            attach(drain)
+            return drain
+        }
+    }
+}
+
+/// A session writer for tests: instead of a socket, each batch, close or end the queue gives it is
+/// kept for ``next()``. It is scheduled and drains exactly as ``SessionWriter`` does.
+final class TestDrain: OutboundDrain {
+    static let registry = Mutex<[UInt64: TestDrain]>([:])
+
+    let eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
+    private let queue: OutboundQueue
+    private let state = Mutex<(taken: [OutboundQueueState.Next], waiter: CheckedContinuation<OutboundQueueState.Next?, Never>?)>(([], nil))
+
+    init(queue: OutboundQueue) {
+        self.queue = queue
+    }
+
+    func drain() {
+        while true {
+            let next = queue.takeForWriting()
+            if case .wait = next { return }
+            if case .write(let frames) = next { queue.written(frames.reduce(0) { $0 + $1.bytes.readableBytes }) }
+            hand(next)
+            if case .write = next { continue }
+            return
+        }
+    }
+
+    /// What the queue gave next, waiting for it; `nil` if the waiting task is cancelled.
+    func next() async -> OutboundQueueState.Next? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { state -> OutboundQueueState.Next? in
+                    if !state.taken.isEmpty { return state.taken.removeFirst() }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        } onCancel: {
+            state.withLock { state in
+                defer { state.waiter = nil }
+                return state.waiter
+            }?.resume(returning: nil)
+        }
+    }
+
+    private func hand(_ next: OutboundQueueState.Next) {
+        let waiter = state.withLock { state -> CheckedContinuation<OutboundQueueState.Next?, Never>? in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.taken.append(next)
+            return nil
+        }
+        waiter?.resume(returning: next)
     }
 }

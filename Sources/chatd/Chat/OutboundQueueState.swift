@@ -25,9 +25,9 @@ struct QueuedFrame: Sendable, Equatable {
 /// queue into a close with 1008 "slow consumer": the hub never waits on a slow client and the
 /// server never holds more than `limit` bytes for it.
 ///
-/// The writer either pulls (``next()``, awaited by a task) or is pushed to: an attached writer
-/// on an event loop is scheduled when the queue goes from idle to having work (``needsDrain()``),
-/// takes everything at once (``takeForWriting()``) and writes it with one flush. Bytes it took stay
+/// The writer is pushed to: an attached writer on an event loop is scheduled when the queue goes
+/// from idle to having work (``needsDrain()``), takes everything at once (``takeForWriting()``)
+/// and writes it with one flush; ``next()`` is the same step without the accounting. Bytes it took stay
 /// counted against the bound until the socket has written them (``written(_:)``), so a client
 /// that stops reading runs into the bound however the bytes are split between here and the socket.
 struct OutboundQueueState: Sendable {
