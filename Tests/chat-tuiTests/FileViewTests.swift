@@ -29,6 +29,20 @@ struct FileViewTests {
         #expect(model.files.selected?.name == "é.txt", "the next file takes the deleted one's row")
     }
 
+    @Test func listKeysMoveTheSelectionByRowPageAndEnd() {
+        var model = model(files: (0..<40).map { Fixture.file(String(format: "f%02d.txt", $0)) })
+        _ = model.handle(.key(.function(3)))
+        _ = model.press(.end)
+        #expect(model.files.selected?.name == "f39.txt")
+        _ = model.press(.pageUp)
+        #expect(model.files.selected?.name == String(format: "f%02d.txt", 39 - model.listPage))
+        _ = model.press(.home, .down)
+        #expect(model.files.selected?.name == "f01.txt")
+        _ = model.press(.pageDown)
+        #expect(model.files.selected?.name == String(format: "f%02d.txt", 1 + model.listPage))
+        #expect(Key.character("d").listMovement(page: 10, rows: 40) == nil, "other keys are the pane's own")
+    }
+
     @Test func f3OpensTheViewAndFetchesOnce() {
         var fresh = Fixture.online()
         #expect(fresh.handle(.key(.function(3))) == [.fetchFiles])

@@ -72,7 +72,7 @@ struct FilesCommand: AsyncParsableCommand {
         try await runScript {
             try await connection.withSession { api, session in
                 for file in try await api.files(token: session.token) {
-                    print("\(file.size)\t\(file.owner)\t\(file.uploadedAt)\t\(file.name)")
+                    print(file.scriptLine)
                 }
             }
         }
@@ -95,7 +95,7 @@ struct UploadCommand: AsyncParsableCommand {
         try await runScript {
             try await connection.withSession { api, session in
                 let file = try await api.upload(path, as: name ?? (path as NSString).lastPathComponent, token: session.token)
-                print("\(file.size)\t\(file.owner)\t\(file.uploadedAt)\t\(file.name)")
+                print(file.scriptLine)
             }
         }
     }
@@ -138,4 +138,9 @@ struct DeleteCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+extension FileInfo {
+    /// A file as `files` and `upload` print it: size, owner, upload time, name, tab-separated.
+    var scriptLine: String { "\(size)\t\(owner)\t\(uploadedAt)\t\(name)" }
 }

@@ -16,14 +16,11 @@ extension ChatModel {
     }
 
     mutating func pressInFiles(_ key: Key) -> [ChatEffect] {
-        let page = max(1, layout.messagePaneHeight - 1)
+        if let delta = key.listMovement(page: listPage, rows: files.files.count) {
+            files.moveSelection(by: delta)
+            return []
+        }
         switch key {
-        case .up: files.moveSelection(by: -1)
-        case .down: files.moveSelection(by: 1)
-        case .pageUp: files.moveSelection(by: -page)
-        case .pageDown: files.moveSelection(by: page)
-        case .home: files.moveSelection(by: -files.files.count)
-        case .end: files.moveSelection(by: files.files.count)
         case .enter, .character("d"):
             guard let file = files.selected else { return [] }
             prompt = Prompt(.downloadDestination(name: file.name), text: file.name)

@@ -78,15 +78,15 @@ extension ChatModel {
         }
     }
 
+    /// Rows Page Up and Page Down move in the users and files lists: a screenful less one.
+    var listPage: Int { max(1, layout.messagePaneHeight - 1) }
+
     private mutating func pressInUsers(_ key: Key) -> [ChatEffect] {
-        let page = max(1, layout.messagePaneHeight - 1)
+        if let delta = key.listMovement(page: listPage, rows: users.users.count) {
+            users.moveSelection(by: delta)
+            return []
+        }
         switch key {
-        case .up: users.moveSelection(by: -1)
-        case .down: users.moveSelection(by: 1)
-        case .pageUp: users.moveSelection(by: -page)
-        case .pageDown: users.moveSelection(by: page)
-        case .home: users.moveSelection(by: -users.users.count)
-        case .end: users.moveSelection(by: users.users.count)
         case .enter:
             guard let name = users.selectedName else { return [] }
             guard !isMe(name) else {

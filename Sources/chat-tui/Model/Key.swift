@@ -24,3 +24,19 @@ enum Key: Equatable, Sendable {
     /// line would be sent: the screen layer turns paste mode on for this reason.
     case paste(String)
 }
+
+extension Key {
+    /// How far this key moves the selection in a list of `rows` rows whose page is `page` rows
+    /// (Up, Down, Page Up, Page Down, Home, End); `nil` for any other key.
+    func listMovement(page: Int, rows: Int) -> Int? {
+        switch self {
+        case .up: -1
+        case .down: 1
+        case .pageUp: -page
+        case .pageDown: page
+        case .home: -rows
+        case .end: rows
+        default: nil
+        }
+    }
+}
