@@ -98,7 +98,7 @@ struct ServerSocketTests {
         let session = ChatSession(identity: try #require(try await server.handle.chat.accounts.authenticate(token: login.token)),
                                   queueLimit: 1 << 20, logger: quietLogger) { _ in }
         _ = try await server.handle.chat.open(session)
-        await server.handle.chat.handle(text: ByteBuffer(string: #"{"type":"broadcast","message":"kept"}"#), from: session)
+        await server.handle.chat.handle(text: #"{"type":"broadcast","message":"kept"}"#, from: session)
         _ = try await session.frame()
         server.handle.chat.close(session)
         try await server.stop()

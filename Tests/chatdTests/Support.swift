@@ -52,7 +52,7 @@ struct ChatCore {
     }
 
     func send(_ json: String, from session: ChatSession) async {
-        await chat.handle(text: ByteBuffer(string: json), from: session)
+        await chat.handle(text: json, from: session)
     }
 }
 

@@ -63,8 +63,8 @@ final class ChatService: Sendable {
     }
 
     /// Answers one text frame from a session. Refusals go back to that session as `error` frames.
-    func handle(text: ByteBuffer, from session: ChatSession) async {
-        switch ClientFrame.parse(text.readableBytesView, maxMessageChars: limits.messageChars) {
+    func handle(text: String, from session: ChatSession) async {
+        switch ClientFrame.parse(text.utf8, maxMessageChars: limits.messageChars) {
         case .failure(let rejection):
             session.send(FrameEncoder.error(rejection.error, clientID: rejection.clientID))
         case .success(let frame):

@@ -55,8 +55,8 @@ struct MessageStore: Sendable {
         return (newestFirst.reversed(), hasMore)
     }
 
-    /// What a `welcome` needs, in one read: the unread counts, the newest visible id (see
-    /// ``unreadCounts(for:)`` and ``lastVisibleID(for:)``) and the accounts table's version.
+    /// What a `welcome` needs, in one read: the unread counts, the newest visible id and the
+    /// accounts table's version.
     func welcomeCounts(for account: Account) async throws -> (unread: [String: Int], lastID: Int64, accounts: AccountRoster.Version) {
         try await database.pool.read { db in
             (try Self.unreadCounts(db, account: account), try Self.lastVisibleID(db, account: account),
@@ -66,10 +66,6 @@ struct MessageStore: Sendable {
 
     /// Unread counts per chat (PROTOCOL.md §2): messages above the user's marker, not their own.
     /// Chats with no unread message are left out.
-    func unreadCounts(for account: Account) async throws -> [String: Int] {
-        try await database.pool.read { db in try Self.unreadCounts(db, account: account) }
-    }
-
     private static func unreadCounts(_ db: Database, account: Account) throws -> [String: Int] {
         let base = try Int64.fetchOne(db, sql: "SELECT read_base FROM accounts WHERE id = ?", arguments: [account.id]) ?? 0
         var counts: [String: Int] = [:]
@@ -94,10 +90,6 @@ struct MessageStore: Sendable {
     }
 
     /// The newest message id this account can see: broadcast, or direct to or from it.
-    func lastVisibleID(for account: Account) async throws -> Int64 {
-        try await database.pool.read { db in try Self.lastVisibleID(db, account: account) }
-    }
-
     private static func lastVisibleID(_ db: Database, account: Account) throws -> Int64 {
         try Int64.fetchOne(db, sql: """
             SELECT MAX(COALESCE((SELECT MAX(id) FROM messages WHERE conv_lo = 0 AND conv_hi = 0), 0),

@@ -79,7 +79,7 @@ struct ChatWebSocket: Sendable {
                 for try await message in inbound.messages(maxSize: ProtocolLimits.maxInboundMessageBytes) where !refusing {
                     switch message {
                     case .text(let text):
-                        await chat.handle(text: ByteBuffer(string: text), from: session)
+                        await chat.handle(text: text, from: session)
                     case .binary:
                         refusing = true
                         session.close(.binaryRefused)
