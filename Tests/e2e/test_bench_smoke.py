@@ -51,7 +51,7 @@ def test_rate_steps_lose_nothing(smoke, scenario):
     steps = smoke[0][scenario]["steps"]
     assert len(steps) == 1
     step = steps[0]
-    assert step["missing"] == 0 and step["closed"] == 0
+    assert step["missing"] == 0 and step["closed"] == 0 and step["errors"] == 0
     assert step["sent_per_s"] > 0 and step["deliveries_per_s"] > 0
     assert 0 < step["p50_ms"] <= step["p99_ms"] <= step["p999_ms"] <= step["max_ms"]
     assert step["server_cpu_percent"] > 0

@@ -40,9 +40,6 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
         case .ping:
             send(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData), context: context)
         case .connectionClose:
-            var data = frame.unmaskedData
-            let code = data.readInteger(as: UInt16.self) ?? 0
-            stats.closed(index: index, code: code, reason: data.readString(length: data.readableBytes) ?? "")
             context.close(promise: nil)
         default:
             break
@@ -50,7 +47,7 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        stats.disconnected(index: index)
+        stats.disconnected()
         context.fireChannelInactive()
     }
 
@@ -60,7 +57,7 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func failed(_ error: any Error) {
-        stats.failed(index: index, error: "\(error)")
+        stats.failed(error: "\(error)")
     }
 
     /// Sends a broadcast (`to == nil`) or a direct message carrying the send time. Call on the
@@ -100,7 +97,7 @@ final class BenchConnection: ChannelInboundHandler, @unchecked Sendable {
             if !welcomed {
                 if Self.find(Self.welcome, in: bytes) != nil {
                     welcomed = true
-                    stats.welcomed(index: index)
+                    stats.welcomed()
                 }
                 return
             }

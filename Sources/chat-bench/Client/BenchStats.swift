@@ -7,18 +7,17 @@ final class BenchStats: @unchecked Sendable {
     var sent = 0
     var deliveries = 0
     var echoes = 0
+    /// `error` frames the server sent (a refused or unstored message): a benchmark run has none.
     var errorFrames = 0
     /// Latencies of the deliveries since the last ``resetWindow()``, in microseconds.
     var latencies: [Int32] = []
-    var closes: [UInt16: Int] = [:]
-    var closeReasons: Set<String> = []
     var disconnects = 0
     /// The first few failures, to show; ``failureCount`` counts them all.
     var failures: [String] = []
     var failureCount = 0
     var lastWelcomeNanos: Int64 = 0
 
-    func welcomed(index: Int) {
+    func welcomed() {
         welcomes += 1
         lastWelcomeNanos = MonotonicClock.nanoseconds()
     }
@@ -28,16 +27,11 @@ final class BenchStats: @unchecked Sendable {
         latencies.append(Int32(clamping: latencyNanos / 1000))
     }
 
-    func closed(index: Int, code: UInt16, reason: String) {
-        closes[code, default: 0] += 1
-        closeReasons.insert(reason)
-    }
-
-    func disconnected(index: Int) {
+    func disconnected() {
         disconnects += 1
     }
 
-    func failed(index: Int, error: String) {
+    func failed(error: String) {
         failureCount += 1
         if failures.count < 5 { failures.append(error) }
     }

@@ -23,17 +23,19 @@ struct RateSteps {
         var serverCPUPercent: Double
         var missing: Int
         var closed: Int
+        /// `error` frames received during the step.
+        var errors: Int
 
         /// One line of the human summary; `target` in the scenario's own unit.
         func summary(target: Double, unit: String) -> String {
             "target \(Format.thousands(target))/s: \(Format.thousands(deliveriesPerSecond)) \(unit)/s, "
                 + "p50 \(Format.decimal(latency.p50, 2)) ms, p99 \(Format.decimal(latency.p99, 2)) ms, p99.9 \(Format.decimal(latency.p999, 2)) ms, "
-                + "chatd CPU \(Format.decimal(serverCPUPercent, 0)) %, missing \(missing)"
+                + "chatd CPU \(Format.decimal(serverCPUPercent, 0)) %, missing \(missing)" + (errors > 0 ? ", \(errors) error frames" : "")
         }
 
         /// Whether the step kept up with `target` (95 %) with p99 ≤ 50 ms, losing and closing nothing.
         func met(target: Double) -> Bool {
-            latency.p99 <= 50 && missing == 0 && closed == 0 && deliveriesPerSecond >= 0.95 * target
+            latency.p99 <= 50 && missing == 0 && closed == 0 && errors == 0 && deliveriesPerSecond >= 0.95 * target
         }
 
         /// The table row for the latency of this (the highest) step.
@@ -48,7 +50,7 @@ struct RateSteps {
                 ("sent_per_s", .double(sentPerSecond)), ("deliveries_per_s", .double(deliveriesPerSecond)),
                 ("p50_ms", .double(latency.p50)), ("p99_ms", .double(latency.p99)), ("p999_ms", .double(latency.p999)),
                 ("max_ms", .double(latency.max)), ("server_cpu_percent", .double(serverCPUPercent)),
-                ("missing", .int(missing)), ("closed", .int(closed)),
+                ("missing", .int(missing)), ("closed", .int(closed)), ("errors", .int(errors)),
             ])
         }
     }
@@ -75,9 +77,9 @@ struct RateSteps {
 
     func run(messagesPerSecond: Double) async throws -> Step {
         let client = setup.client
-        let base = try await client.onLoop { () -> (Int, Int, Int) in
+        let base = try await client.onLoop { () -> (deliveries: Int, echoes: Int, sent: Int, errors: Int) in
             client.stats.resetWindow()
-            return (client.stats.deliveries, client.stats.echoes, client.stats.sent)
+            return (client.stats.deliveries, client.stats.echoes, client.stats.sent, client.stats.errorFrames)
         }
         let cpuStart = setup.chatd.cpuSeconds()
         let ticker = Ticker(client: client, senders: senders, rate: messagesPerSecond, seconds: seconds)
@@ -89,21 +91,21 @@ struct RateSteps {
         let windowSeconds = Double(MonotonicClock.nanoseconds() - startNanos) / 1e9
         let cpu = setup.chatd.cpuSeconds() - cpuStart
         let (deliveries, latencies, sent) = try await client.onLoop { () -> (Int, [Int32], Int) in
-            (client.stats.deliveries - base.0, client.stats.latencies, client.stats.sent - base.2)
+            (client.stats.deliveries - base.deliveries, client.stats.latencies, client.stats.sent - base.sent)
         }
         // let the backlog arrive, then count what never did
         var missing = 0
         let deadline = Date().addingTimeInterval(5)
         repeat {
             try await Task.sleep(nanoseconds: 50_000_000)
-            let (got, echoes) = try await client.onLoop { (client.stats.deliveries - base.0, client.stats.echoes - base.1) }
+            let (got, echoes) = try await client.onLoop { (client.stats.deliveries - base.deliveries, client.stats.echoes - base.echoes) }
             missing = (sent * deliveriesPerMessage - got) + (sent * echoesPerMessage - echoes)
         } while missing > 0 && Date() < deadline
-        let closed = try await client.onLoop { client.stats.disconnects }
+        let (closed, errors) = try await client.onLoop { (client.stats.disconnects, client.stats.errorFrames - base.errors) }
         return Step(
             targetMessagesPerSecond: messagesPerSecond, sentPerSecond: Double(sent) / windowSeconds,
             deliveriesPerSecond: Double(deliveries) / windowSeconds, latency: LatencySummary(microseconds: latencies),
-            serverCPUPercent: cpu / windowSeconds * 100, missing: missing, closed: closed)
+            serverCPUPercent: cpu / windowSeconds * 100, missing: missing, closed: closed, errors: errors)
     }
 
     /// The sending timer; lives on the generator's loop.

@@ -77,12 +77,6 @@ final class ChatdProcess: @unchecked Sendable {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    /// Lines chatd logged that say something went wrong (slow consumers, errors).
-    func logLines(containing needle: String) -> [String] {
-        let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").filter { $0.contains(needle) }.map(String.init)
-    }
-
     func stop() {
         guard process.isRunning else { return }
         process.interrupt()
