@@ -55,6 +55,13 @@ def unique_name(prefix: str = "u") -> str:
     return f"{prefix}{next(_names)}_{uuid.uuid4().hex[:6]}"[:32]
 
 
+def free_port() -> int:
+    """A TCP port nothing listens on right now (for a server that must not get port 0)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def chatd_binary() -> str:
     """The chatd executable under test; fails loudly (not skips) when it is missing."""
     if not os.access(CHATD_BIN, os.X_OK):

@@ -18,7 +18,7 @@ from selenium.webdriver.support import expected_conditions as EC
 
 from browser import (badge_text, click_delete, file_names, file_row, login, message_texts, new_browser, send, severe_console_errors, tab,
                      wait, wait_message, wait_online)
-from conftest import PASSWORD, QUIET_FLAGS, connect_user, http, run, unique_name
+from conftest import PASSWORD, QUIET_FLAGS, connect_user, free_port, http, run, unique_name
 from filearea import listed, put
 
 # Console errors a test provokes on purpose: the unauthenticated probe of /api/me on the login
@@ -61,12 +61,6 @@ def solo():
 def open_chat(driver, chat: str):
     tab(driver, chat).click()
     wait(driver, lambda d: tab(d, chat).get_attribute("aria-current") == "page")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ------------------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 import os
 import re
-import socket
 import subprocess
 import time
 import uuid
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHATD_BIN, PASSWORD, QUIET_FLAGS, close_all, connect_user, run, unique_name
+from conftest import CHATD_BIN, PASSWORD, QUIET_FLAGS, close_all, connect_user, free_port, run, unique_name
 from filearea import listed, put
 
 TUI_BIN = os.environ.get("CHAT_TUI_BIN", str(Path(CHATD_BIN).parent / "chat-tui"))
@@ -100,12 +99,6 @@ def border_columns(screen: str) -> set[int]:
                                   or 0xF900 <= ord(c) <= 0xFAFF or 0xFF00 <= ord(c) <= 0xFF60 or 0x1F300 <= ord(c) <= 0x1FAFF)
                             else 1 for c in prefix))
     return columns
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_typed_message_reaches_the_other_user_and_theirs_appear(server, tui_factory):
