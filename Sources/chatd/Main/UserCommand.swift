@@ -92,7 +92,7 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await UserCommand.report {
-                for account in try await location.open().all() {
+                for account in try await location.open().roster().accounts {
                     print(account.name)
                 }
             }

@@ -86,14 +86,6 @@ struct AccountStore: Sendable {
         return AccountRoster.Version(count: row?["n"] ?? 0, maxID: row?["top"] ?? 0)
     }
 
-    /// Every account, sorted by name case-insensitively.
-    func all() async throws -> [Account] {
-        try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name FROM accounts ORDER BY name_key")
-                .map { Account(id: $0["id"], name: $0["name"]) }
-        }
-    }
-
     func insertToken(hash: Data, accountID: Int64, nowMillis: Int64, expiresMillis: Int64) async throws {
         try await database.pool.write { db in
             try db.execute(
