@@ -22,6 +22,10 @@ struct ServerConfig: Sendable {
     var tokenLifetimeDays = 30
     /// The FTP listener; `nil` when `--ftp off`.
     var ftp: FTPServer.Configuration? = FTPServer.Configuration()
+    /// `--tls-cert`/`--tls-key`: HTTPS, WSS and FTPS; `nil`: plain HTTP and FTP.
+    var tls: TLSIdentity.Files?
+    /// `--metrics HOST:PORT`: where Prometheus scrapes `/metrics`; `nil`: no metrics listener.
+    var metrics: (host: String, port: Int)?
     /// Whether to log to stderr too (the file log is always written).
     var logToStderr = true
 }

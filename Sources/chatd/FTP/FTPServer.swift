@@ -27,6 +27,8 @@ final class FTPServer: Service {
         /// The pause before a failed `PASS` is answered: it slows a guesser down on every
         /// connection, on top of the lockout shared with HTTP.
         var failedLoginDelay = Duration.seconds(1)
+        /// The certificate for `AUTH TLS` (explicit FTPS) on control and data connections; `nil`: plain FTP only.
+        var tls: TLSIdentity?
     }
 
     typealias ControlChannel = NIOAsyncChannel<FTPLine, ByteBuffer>

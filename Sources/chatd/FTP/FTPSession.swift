@@ -12,6 +12,10 @@ struct FTPSession: Sendable {
     struct Configuration: Sendable, Equatable {
         /// `--ftp-anonymous`: `anonymous`/`ftp` may log in with any password, read-only.
         var anonymousAllowed = false
+        /// Whether the server has a certificate, so `AUTH TLS` can be offered.
+        var tlsAvailable = false
+        /// `--ftp-require-tls`: `USER` before `AUTH TLS` is refused.
+        var requireTLS = false
     }
 
     enum Login: Sendable, Equatable {

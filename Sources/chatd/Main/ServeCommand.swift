@@ -67,6 +67,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "FTP connections at once from one address (CHATD_FTP_MAX_PER_ADDRESS). Default: 16")
     var ftpMaxPerAddress: String?
 
+    @Option(help: "PEM certificate chain, leaf first: serve HTTPS, WSS and FTPS (CHATD_TLS_CERT). Needs --tls-key")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert (CHATD_TLS_KEY)")
+    var tlsKey: String?
+
+    @Flag(help: "Refuse FTP USER before AUTH TLS (CHATD_FTP_REQUIRE_TLS=1). Needs --tls-cert. Default: off")
+    var ftpRequireTls = false
+
     func run() async throws {
         let config: ServerConfig
         do {
@@ -153,6 +162,21 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let (v, name) = value(ftpMaxPerAddress, "CHATD_FTP_MAX_PER_ADDRESS") {
             config.ftp?.maxConnectionsPerAddress = try OptionParsing.positiveInt(v, option: name, range: 1...10_000)
+        }
+        if ftpRequireTls {
+            config.ftp?.session.requireTLS = true
+        } else if let env = environment["CHATD_FTP_REQUIRE_TLS"] {
+            config.ftp?.session.requireTLS = try OptionParsing.boolean(env, option: "CHATD_FTP_REQUIRE_TLS")
+        }
+        let cert = value(tlsCert, "CHATD_TLS_CERT"), key = value(tlsKey, "CHATD_TLS_KEY")
+        switch (cert, key) {
+        case let ((certPath, _)?, (keyPath, _)?): config.tls = .init(certificateChain: certPath, privateKey: keyPath)
+        case (nil, nil): break
+        case (_?, nil): throw OptionParsing.InvalidValue(description: "--tls-cert needs --tls-key")
+        case (nil, _?): throw OptionParsing.InvalidValue(description: "--tls-key needs --tls-cert")
+        }
+        if config.ftp?.session.requireTLS == true, config.tls == nil {
+            throw OptionParsing.InvalidValue(description: "--ftp-require-tls needs --tls-cert and --tls-key")
         }
         return config
     }

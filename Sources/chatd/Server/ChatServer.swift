@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -49,6 +50,14 @@ enum ChatServer {
         let logger = baseLogger
         defer { logFile.flush() }
 
+        let tls: TLSIdentity?
+        do {
+            tls = try config.tls.map { try TLSIdentity(files: $0) }
+        } catch let error as TLSIdentity.LoadError {
+            throw StartupError(error.description)
+        } catch {
+            throw StartupError("\(error)")
+        }
         let capacity = FileDescriptorLimit.raise()
         let database = try ChatDatabase(dataDirectory: config.dataDirectory, logger: logger)
         defer {
@@ -84,7 +93,9 @@ enum ChatServer {
         try await files.recover()
 
         var ftp: FTPServer?
-        if let ftpConfiguration = config.ftp {
+        if var ftpConfiguration = config.ftp {
+            ftpConfiguration.tls = tls
+            ftpConfiguration.session.tlsAvailable = tls != nil
             do {
                 ftp = try await FTPServer.bind(configuration: ftpConfiguration, files: files, accounts: accounts, logger: logger)
             } catch {
@@ -94,25 +105,30 @@ enum ChatServer {
 
         let router = Router(context: ChatRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
-        APIRoutes(accounts: accounts, chat: chat, secureCookies: false).register(on: router)
+        APIRoutes(accounts: accounts, chat: chat, secureCookies: tls != nil).register(on: router)
         FileRoutes(store: files, accounts: accounts).register(on: router)
         WebRoutes(assets: WebAssets.bundled(logger: logger)).register(on: router)
         let webSocket = ChatWebSocket(accounts: accounts, chat: chat)
 
+        let largestBody = config.maxFileSize + FileRoutes.multipartOverhead
+        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(
+                // Made anew for every connection. Under TLS downloads go through buffers:
+                // sendfile(2) would bypass the encryption.
+                additionalChannelHandlers: tls == nil
+                    ? [FileRegionSplicerInstaller(), ExpectContinueHandler(largestBody: largestBody)]
+                    : [ExpectContinueHandler(largestBody: largestBody)],
+                idleTimeout: .seconds(300)),
+            ws: ChatWebSocket.configuration(pingInterval: config.pingInterval))
         let ready = ReadySignal()
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                configuration: .init(
-                    http1: .init(
-                        additionalChannelHandlers: [
-                            FileRegionSplicerInstaller(),
-                            ExpectContinueHandler(largestBody: config.maxFileSize + FileRoutes.multipartOverhead),
-                        ],
-                        idleTimeout: .seconds(300)),
-                    ws: ChatWebSocket.configuration(pingInterval: config.pingInterval))
-            ) { head, channel, logger in
-                await webSocket.shouldUpgrade(head, channel: channel, logger: logger)
+            server: HTTPServerBuilder { responder -> any ServerChildChannel in
+                let plain = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: channelConfiguration) { head, channel, logger in
+                    await webSocket.shouldUpgrade(head, channel: channel, logger: logger)
+                }
+                guard let tls else { return plain }
+                return TLSServerChannel(base: plain, identity: tls)
             },
             configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: nil),
             onServerRunning: { channel in

@@ -1,0 +1,32 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOSSL
+
+/// HTTPS and WSS on the HTTP listener: puts a TLS handler made from the *current*
+/// ``TLSIdentity`` context in front of Hummingbird's HTTP/1 + WebSocket pipeline.
+///
+/// Hummingbird's own `TLSChannel` fixes its context when the server is built; this one reads it
+/// at every accept, which is what lets SIGHUP swap the certificate for new connections.
+struct TLSServerChannel<Base: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Base.Value
+
+    let base: Base
+    let identity: TLSIdentity
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: identity.context))
+        }.flatMap {
+            base.setup(channel: channel, logger: logger)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}
+
+extension TLSServerChannel: HTTPChannelHandler where Base: HTTPChannelHandler {
+    var responder: HTTPChannelHandler.Responder { base.responder }
+}
