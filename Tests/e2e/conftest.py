@@ -268,6 +268,48 @@ def make_server(tmp_path):
         server.kill()
 
 
+class TLSFiles:
+    """A throwaway CA and a server certificate it signed, for `localhost` and 127.0.0.1."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.ca_cert = directory / "ca.pem"
+        self.ca_key = directory / "ca.key"
+        self.cert = directory / "server.pem"
+        self.key = directory / "server.key"
+
+    def flags(self) -> list[str]:
+        return ["--tls-cert", str(self.cert), "--tls-key", str(self.key)]
+
+    def issue(self, common_name: str = "localhost", prefix: str = "server") -> tuple[Path, Path]:
+        """A new server certificate and key from the same CA (for reload tests)."""
+        cert, key, csr = (self.directory / f"{prefix}.pem", self.directory / f"{prefix}.key", self.directory / f"{prefix}.csr")
+        ext = self.directory / f"{prefix}.ext"
+        ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+                        "-subj", f"/CN={common_name}"], check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", str(csr), "-CA", str(self.ca_cert), "-CAkey", str(self.ca_key),
+                        "-CAcreateserial", "-days", "2", "-out", str(cert), "-extfile", str(ext)], check=True, capture_output=True)
+        return cert, key
+
+
+def make_tls_files(directory: Path) -> TLSFiles:
+    """Makes a CA with the openssl command (from the openssl package, a dependency of
+    ca-certificates) and a server certificate signed by it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    files = TLSFiles(directory)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(files.ca_key),
+                    "-out", str(files.ca_cert), "-days", "2", "-subj", "/CN=chatd test CA"], check=True, capture_output=True)
+    files.issue()
+    return files
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory) -> TLSFiles:
+    """One test CA and server certificate for the whole run."""
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """One server per test module for tests that do not interfere (each uses its own names);
