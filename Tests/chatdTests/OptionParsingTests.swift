@@ -37,14 +37,14 @@ struct OptionParsingTests {
     }
 
     @Test func flagBeatsEnvironmentBeatsDefault() throws {
-        let byEnvironment = try ServeCommand.parse([]).resolve(environment: ["CHATD_HTTP": "127.0.0.1:9001", "CHATD_RATE": "0"])
+        let byEnvironment = try ServeOptions.parse([]).resolve(environment: ["CHATD_HTTP": "127.0.0.1:9001", "CHATD_RATE": "0"])
         #expect(byEnvironment.httpPort == 9001)
         #expect(byEnvironment.rate.isUnlimited)
         #expect(byEnvironment.dataDirectory == "./data")
-        let byFlag = try ServeCommand.parse(["--http", "127.0.0.1:9002"]).resolve(environment: ["CHATD_HTTP": "127.0.0.1:9001"])
+        let byFlag = try ServeOptions.parse(["--http", "127.0.0.1:9002"]).resolve(environment: ["CHATD_HTTP": "127.0.0.1:9001"])
         #expect(byFlag.httpPort == 9002)
         #expect(throws: OptionParsing.InvalidValue.self) {
-            try ServeCommand.parse([]).resolve(environment: ["CHATD_REGISTRATION": "maybe"])
+            try ServeOptions.parse([]).resolve(environment: ["CHATD_REGISTRATION": "maybe"])
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 
-/// The `chatd` command: `serve` (the default) runs the server, `user` manages accounts.
+/// The `chatd` command: `serve` (the default) runs the server, `user` manages accounts,
+/// `check-config` checks the settings.
 @main
 struct Chatd: AsyncParsableCommand {
     static let version = "0.1.0"
@@ -9,6 +10,6 @@ struct Chatd: AsyncParsableCommand {
         commandName: "chatd",
         abstract: "Self-hosted chat and file sharing for small teams.",
         version: version,
-        subcommands: [ServeCommand.self, UserCommand.self],
+        subcommands: [ServeCommand.self, UserCommand.self, CheckConfigCommand.self],
         defaultSubcommand: ServeCommand.self)
 }
