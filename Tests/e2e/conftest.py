@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import threading
@@ -96,6 +97,8 @@ class ChatdServer:
         #: The FTP listener's port, from the same start-up line; `None` with `--ftp off`.
         self.ftp_port: int | None = None
         self.stderr_lines: list[str] = []
+        #: What requests and the WebSocket client trust under `--tls-cert`: a CA file's path.
+        self.verify: str | bool = True
         self._all_stderr: list[str] = []
         self._lock = threading.Lock()
         self._reader: threading.Thread | None = None
@@ -190,23 +193,27 @@ class ChatdServer:
     # -- addresses ---------------------------------------------------------------------------
 
     @property
+    def tls(self) -> bool:
+        return "--tls-cert" in self.flags
+
+    @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def origin(self) -> str:
         """The server's own Origin, as a browser on its page would send it."""
-        return f"http://127.0.0.1:{self.port}"
+        return self.base
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}/ws"
 
     # -- accounts ----------------------------------------------------------------------------
 
     def login_response(self, username: str, password: str = PASSWORD, headers: dict | None = None) -> requests.Response:
         return http().post(self.base + "/api/login", json={"username": username, "password": password},
-                           headers=headers or {}, timeout=TIMEOUT)
+                           headers=headers or {}, timeout=TIMEOUT, verify=self.verify)
 
     def login(self, username: str, password: str = PASSWORD) -> str:
         """Logs in (creating the account under open registration) and returns the token."""
@@ -218,13 +225,13 @@ class ChatdServer:
         headers = kw.pop("headers", {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return http().get(self.base + path, headers=headers, timeout=TIMEOUT, **kw)
+        return http().get(self.base + path, headers=headers, timeout=TIMEOUT, verify=self.verify, **kw)
 
     def post(self, path: str, token: str | None = None, **kw) -> requests.Response:
         headers = kw.pop("headers", {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return http().post(self.base + path, headers=headers, timeout=TIMEOUT, **kw)
+        return http().post(self.base + path, headers=headers, timeout=TIMEOUT, verify=self.verify, **kw)
 
     def history(self, token: str, chat: str, **params) -> dict:
         """GET /api/history, asserting success."""
@@ -496,6 +503,8 @@ async def open_ws(server: ChatdServer, token: str | None = None, *, via: str = "
                    ping_interval=None, close_timeout=5, max_size=max_size, **kw)
     if _CONNECT_TAKES_PROXY:
         options["proxy"] = None          # loopback: never through a proxy from the environment
+    if server.tls and "ssl" not in options:
+        options["ssl"] = ssl.create_default_context(cafile=server.verify if isinstance(server.verify, str) else None)
     ws = await wait(ws_connect(url, **options))
     client = Client(ws, name)
     if expect_welcome:

@@ -14,6 +14,9 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Read the password from the first line of this file (otherwise CHAT_PASSWORD, else a prompt)")
     var passwordFile: String?
 
+    @Option(help: "PEM file of the CA that signed an https:// server's certificate (a private CA). Default: the system's trust store")
+    var caFile: String?
+
     var endpoint: ServerEndpoint {
         get throws { try ServerEndpoint(server) }
     }
@@ -24,8 +27,26 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// Logs in (or reuses the cached token) and runs `body` with the API and the token.
+    ///
+    /// With `--ca-file` the API gets an HTTP client of its own that trusts that CA, shut down
+    /// when `body` is done; otherwise the shared client, which trusts the system store.
     func withSession<T>(_ body: (ChatAPI, Login.Result) async throws -> T) async throws -> T {
-        let api = ChatAPI(endpoint: try endpoint, client: HTTPClient.shared)
+        let endpoint = try endpoint
+        guard let tls = try ServerTrust(caFile: caFile).tlsConfiguration() else {
+            return try await withSession(ChatAPI(endpoint: endpoint, client: HTTPClient.shared), body)
+        }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        do {
+            let result = try await withSession(ChatAPI(endpoint: endpoint, client: client, tlsConfiguration: tls), body)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    private func withSession<T>(_ api: ChatAPI, _ body: (ChatAPI, Login.Result) async throws -> T) async throws -> T {
         let session = try await Login(api: api, cache: TokenCache()).token(user: userName, passwordFile: passwordFile)
         return try await body(api, session)
     }

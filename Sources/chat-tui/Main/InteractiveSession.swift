@@ -20,7 +20,7 @@ final class InteractiveSession: @unchecked Sendable {
         self.api = api
         self.session = session
         self.model = ChatModel(server: api.endpoint.base)
-        self.connection = ChatConnection(endpoint: api.endpoint, token: session.token, inbox: inbox)
+        self.connection = ChatConnection(endpoint: api.endpoint, tlsConfiguration: api.tlsConfiguration, token: session.token, inbox: inbox)
     }
 
     /// Runs until the user quits or a signal asks to; the terminal is restored in every case.

@@ -24,7 +24,7 @@ struct SendCommand: AsyncParsableCommand {
                     .broadcast(message: text, clientID: clientID)
                 }
                 let outcome = LockedValue<SendOutcome?>(nil)
-                try await ChatSocket.run(endpoint: api.endpoint, token: session.token, logger: quietLogger) { frames, sender in
+                try await ChatSocket.run(endpoint: api.endpoint, token: session.token, tlsConfiguration: api.tlsConfiguration, logger: quietLogger) { frames, sender in
                     var sent = false
                     while let received = try await frames.next() {
                         switch received {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Shared
 import _NIOFileSystem
 
@@ -11,6 +12,8 @@ import _NIOFileSystem
 struct ChatAPI: Sendable {
     let endpoint: ServerEndpoint
     let client: HTTPClient
+    /// The TLS settings of `client`, for the WebSocket to use the same trust; `nil`: defaults.
+    var tlsConfiguration: TLSConfiguration?
     /// How long a request without a body may take; transfers are bounded by progress instead.
     var timeout: TimeAmount = .seconds(30)
 
@@ -102,6 +105,7 @@ struct ChatAPI: Sendable {
             _ = try? await FileSystem.shared.removeItem(at: FilePath(temporary))
             if let error = error as? ChatAPIError { throw error }
             if let error = error as? FileSystemError { throw .local("cannot write \(destination): \(error.message)") }
+            if let error = error as? NIOSSLError { throw Self.tlsFailure(error) }
             throw .unreachable("\(error)")
         }
     }
@@ -127,9 +131,16 @@ struct ChatAPI: Sendable {
             throw error
         } catch let error as FileSystemError {
             throw .local(error.message)
+        } catch let error as NIOSSLError {
+            throw Self.tlsFailure(error)
         } catch {
             throw .unreachable("\(error)")
         }
+    }
+
+    /// A TLS failure in words: most often a certificate this client does not trust.
+    static func tlsFailure(_ error: NIOSSLError) -> ChatAPIError {
+        .unreachable("TLS handshake failed (\(error)); if the server's certificate comes from a private CA, give it with --ca-file")
     }
 
     private func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws(ChatAPIError) -> T {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOSSL
 import Shared
 import Synchronization
 
@@ -8,12 +9,14 @@ import Synchronization
 /// queue, so two messages typed quickly arrive in the order they were typed.
 final class ChatConnection: Sendable {
     private let endpoint: ServerEndpoint
+    private let tlsConfiguration: TLSConfiguration?
     private let token: String
     private let inbox: EventInbox
     private let outbound = Mutex<AsyncStream<ClientFrame>.Continuation?>(nil)
 
-    init(endpoint: ServerEndpoint, token: String, inbox: EventInbox) {
+    init(endpoint: ServerEndpoint, tlsConfiguration: TLSConfiguration?, token: String, inbox: EventInbox) {
         self.endpoint = endpoint
+        self.tlsConfiguration = tlsConfiguration
         self.token = token
         self.inbox = inbox
     }
@@ -33,7 +36,7 @@ final class ChatConnection: Sendable {
         let opened = LockedValue(false)
         var reason = "connection closed"
         do {
-            try await ChatSocket.run(endpoint: endpoint, token: token, logger: quietLogger) { frames, sender in
+            try await ChatSocket.run(endpoint: endpoint, token: token, tlsConfiguration: tlsConfiguration, logger: quietLogger) { frames, sender in
                 let (queue, continuation) = AsyncStream.makeStream(of: ClientFrame.self, bufferingPolicy: .bufferingOldest(256))
                 self.outbound.withLock { $0 = continuation }
                 defer {

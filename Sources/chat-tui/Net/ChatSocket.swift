@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdWSClient
 import Logging
 import NIOCore
+import NIOSSL
 import Shared
 
 /// One WebSocket session with chatd (PROTOCOL.md §2): frames in as ``ServerFrame``s, out as
@@ -36,11 +37,12 @@ enum ChatSocket {
 
     /// Connects and runs `handler` with the frames and a sender; returns when the handler returns
     /// or the server closes the connection.
-    static func run(endpoint: ServerEndpoint, token: String, logger: Logger,
+    static func run(endpoint: ServerEndpoint, token: String, tlsConfiguration: TLSConfiguration?, logger: Logger,
                     handler: @escaping @Sendable (_ frames: inout Frames, _ sender: Sender) async throws -> Void) async throws {
         var configuration = WebSocketClientConfiguration(maxFrameSize: maxFrameSize)
         configuration.autoPing = .disabled
-        try await WebSocketClient.connect(url: endpoint.webSocketURL(token: token), configuration: configuration, logger: logger) {
+        try await WebSocketClient.connect(url: endpoint.webSocketURL(token: token), configuration: configuration,
+                                          tlsConfiguration: tlsConfiguration, logger: logger) {
             inbound, outbound, _ in
             var frames = Frames(messages: inbound.messages(maxSize: maxFrameSize).makeAsyncIterator())
             try await handler(&frames, Sender(writer: outbound))

@@ -22,6 +22,11 @@ struct ServerEndpoint: Sendable, Equatable {
         guard components.path.isEmpty || components.path == "/", components.query == nil else {
             throw InvalidServer(description: "--server: give only the scheme, host and port, got '\(text)'")
         }
+        // The WebSocket library sends the host as the TLS server name (SNI), which may not be an
+        // IP address; certificates name hosts anyway.
+        if scheme == "https", Self.isIPAddress(host) {
+            throw InvalidServer(description: "--server: https needs the host name the certificate was issued for, not the address \(host)")
+        }
         self.scheme = scheme
         self.host = host
         self.port = components.port ?? (scheme == "https" ? 443 : 80)
@@ -52,6 +57,11 @@ struct ServerEndpoint: Sendable, Equatable {
 
     private var hostForURL: String {
         host.contains(":") ? "[\(host)]" : host
+    }
+
+    static func isIPAddress(_ host: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 
     static func encodePathSegment(_ segment: String) -> String {

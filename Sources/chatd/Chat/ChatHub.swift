@@ -19,9 +19,11 @@ final class ChatHub: Sendable {
 
     private let registry = Mutex(Registry())
     private let logger: Logger
+    let metrics: ChatMetrics
 
-    init(logger: Logger) {
+    init(logger: Logger, metrics: ChatMetrics = .disabled) {
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Registers a session. When it is its account's first, everybody else is told it joined.
@@ -42,6 +44,8 @@ final class ChatHub: Sendable {
                 }
                 drains.schedule()
             }
+            metrics.sessions.record(registry.all.count)
+            metrics.accountsOnline.record(registry.byAccount.count)
             return first
         }
     }
@@ -65,6 +69,8 @@ final class ChatHub: Sendable {
             } else {
                 registry.byAccount[session.account.id] = sessions
             }
+            metrics.sessions.record(registry.all.count)
+            metrics.accountsOnline.record(registry.byAccount.count)
         }
     }
 
@@ -85,6 +91,7 @@ final class ChatHub: Sendable {
     func deliver(_ batch: [(message: StoredMessage, clientID: String?)]) {
         var drains = DrainRequests()
         var everyone: [ChatSession]?
+        var deliveries = 0
         for (message, clientID) in batch {
             let plain = FrameEncoder.encode(.message(message.wire()))
             let own = clientID.map { FrameEncoder.encode(.message(message.wire(clientID: $0))) } ?? plain
@@ -95,14 +102,17 @@ final class ChatHub: Sendable {
                 }
                 for session in senderSessions { session.send(own, messageID: message.id, into: &drains) }
                 for session in recipientSessions { session.send(plain, messageID: message.id, into: &drains) }
+                deliveries += senderSessions.count + recipientSessions.count
             } else {
                 if everyone == nil { everyone = registry.withLock { $0.all } }
                 for session in everyone! {
                     session.send(session.account.id == senderID ? own : plain, messageID: message.id, into: &drains)
                 }
+                deliveries += everyone!.count
             }
         }
         drains.schedule()
+        metrics.deliveries.increment(by: deliveries)
     }
 
     /// Sends one frame to every session of an account, except possibly one.

@@ -121,6 +121,7 @@ final class ChatService: Sendable {
 
     private func submit(_ draft: MessageDraft, clientID: String?, from session: ChatSession) async throws {
         guard rateLimiter.allow(accountID: session.account.id, now: Double(Timestamp.nowMillis()) / 1000) else {
+            hub.metrics.rateLimitedFrames.increment()
             throw FrameRejection(ProtocolError(.rateLimited, "too many messages; slow down"), clientID: clientID)
         }
         await log.append(MessageLog.Entry(draft: draft, clientID: clientID, origin: session))

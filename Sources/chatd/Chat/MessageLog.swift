@@ -97,7 +97,12 @@ final class MessageLog: Service, Sendable {
     private func writeLoop() async {
         while let batch = await nextBatch() {
             do {
-                let stored = try await store.insert(batch.map(\.draft), nowMillis: Timestamp.nowMillis())
+                let stored = try await hub.metrics.timeDatabaseWrite {
+                    try await store.insert(batch.map(\.draft), nowMillis: Timestamp.nowMillis())
+                }
+                let direct = stored.count { $0.recipient != nil }
+                hub.metrics.directMessagesIn.increment(by: direct)
+                hub.metrics.broadcastMessagesIn.increment(by: stored.count - direct)
                 hub.deliver(zip(stored, batch).map { ($0, $1.clientID) })
             } catch {
                 logger.error("storing messages failed", metadata: ["count": "\(batch.count)", "error": "\(error)"])

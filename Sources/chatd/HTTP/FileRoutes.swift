@@ -8,6 +8,7 @@ import Shared
 struct FileRoutes {
     let store: FileStore
     let accounts: Accounts
+    var metrics = ChatMetrics.disabled
 
     /// Slack for multipart framing when judging a body's declared length against the size limit.
     static let multipartOverhead: Int64 = 1 << 20
@@ -66,6 +67,7 @@ struct FileRoutes {
             throw Self.apiError(error, context: context)
         }
         let (file, replaced) = try await mapped { try await upload.commit() }
+        metrics.uploaded(file.size, via: .http)
         return try JSONResponse.make(file.wire, status: replaced ? .ok : .created)
     }
 
@@ -94,13 +96,20 @@ struct FileRoutes {
             throw error
         }
         let (file, replaced) = try await mapped { try await result.upload.commit() }
+        metrics.uploaded(file.size, via: .http)
         return (try JSONResponse.make(file.wire, status: replaced ? .ok : .created), file)
     }
 
     private func download(_ request: Request, _ context: ChatRequestContext, headOnly: Bool) async throws -> Response {
         _ = try context.requireIdentity
         let name = try name(context)
-        return try await mapped { try await FileDownload.response(for: request, channel: context.channel, store: store, name: name, headOnly: headOnly) }
+        let response = try await mapped {
+            try await FileDownload.response(for: request, channel: context.channel, store: store, name: name, headOnly: headOnly)
+        }
+        if !headOnly, response.status == .ok || response.status == .partialContent, let length = response.body.contentLength {
+            metrics.downloaded(Int64(length), via: .http)
+        }
+        return response
     }
 
     /// The `{name}` path parameter, percent-decoded. A `/` inside it (`%2F`) is then refused by

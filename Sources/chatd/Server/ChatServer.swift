@@ -76,7 +76,9 @@ enum ChatServer {
             throttle: LoginThrottle(namePolicy: config.nameLockout, addressPolicy: config.addressLockout),
             tokenLifetimeDays: config.tokenLifetimeDays,
             logger: logger)
-        let hub = ChatHub(logger: logger)
+        let metricsEndpoint = config.metrics.map { _ in MetricsEndpoint() }
+        let metrics = metricsEndpoint.map { ChatMetrics(factory: $0.factory) } ?? .disabled
+        let hub = ChatHub(logger: logger, metrics: metrics)
         let messages = MessageStore(database: database)
         let log = MessageLog(store: messages, hub: hub, logger: logger)
         let chat = ChatService(
@@ -104,9 +106,13 @@ enum ChatServer {
         }
 
         let router = Router(context: ChatRequestContext.self)
+        if let metricsEndpoint {
+            metricsEndpoint.bootstrapGlobalSystem()
+            router.add(middleware: MetricsMiddleware())
+        }
         router.add(middleware: JSONErrorMiddleware())
         APIRoutes(accounts: accounts, chat: chat, secureCookies: tls != nil).register(on: router)
-        FileRoutes(store: files, accounts: accounts).register(on: router)
+        FileRoutes(store: files, accounts: accounts, metrics: metrics).register(on: router)
         WebRoutes(assets: WebAssets.bundled(logger: logger)).register(on: router)
         let webSocket = ChatWebSocket(accounts: accounts, chat: chat)
 
@@ -138,7 +144,13 @@ enum ChatServer {
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: log), .init(service: app)]
         if let ftp { services.append(.init(service: ftp)) }
+        let metricsReady = ReadySignal()
+        if let metricsEndpoint, let (host, port) = config.metrics {
+            services.append(.init(service: metricsEndpoint.application(
+                host: host, port: port, onRunning: { metricsReady.fire(port: $0) }, logger: logger)))
+        }
         services.append(.init(service: SessionCloser(hub: hub, logger: logger)))
+        if handleSignals { services.append(.init(service: CertificateReloader(identity: tls, logger: logger))) }
         var groupConfiguration = ServiceGroupConfiguration(
             services: services,
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
@@ -154,6 +166,8 @@ enum ChatServer {
                 "connections": "\(capacity)",
             ]
             if let ftp { metadata["ftp"] = "\(ftp.configuration.host):\(ftp.localAddress.port ?? 0)" }
+            if let (host, _) = config.metrics, let port = await metricsReady.wait() { metadata["metrics"] = "\(host):\(port)" }
+            if tls != nil { metadata["tls"] = "on" }
             logger.info("chatd listening", metadata: metadata)
             await onReady(Handle(httpPort: port, ftpPort: ftp?.localAddress.port, chat: chat, group: group))
         }
@@ -162,13 +176,24 @@ enum ChatServer {
             try await group.run()
         } catch {
             ready.fail()
-            if !ready.hasFired {
+            metricsReady.fail()
+            // The HTTP and metrics listeners bind concurrently: a failure names the one that did not come up.
+            let metricsDown = config.metrics.flatMap { metricsReady.hasFired ? nil : "\($0.host):\($0.port) (metrics)" }
+            switch (ready.hasFired, metricsDown) {
+            case (true, let metrics?):
+                throw StartupError("cannot listen on \(metrics): \(Self.describe(error))")
+            case (false, let metrics?):
+                throw StartupError("cannot listen on \(config.httpHost):\(config.httpPort) or \(metrics): \(Self.describe(error))")
+            case (false, nil):
                 throw StartupError("cannot listen on \(config.httpHost):\(config.httpPort): \(Self.describe(error))")
+            case (true, nil):
+                break
             }
             logger.error("server stopped with an error", metadata: ["error": "\(error)"])
             throw StartupError("server stopped: \(error)")
         }
         ready.fail()
+        metricsReady.fail()
         logger.info("chatd stopped")
     }
 

@@ -70,6 +70,7 @@ struct ChatWebSocket: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 if let reason = await writer.closeRequested() {
+                    if reason == .slowConsumer { chat.hub.metrics.slowConsumerCloses.increment() }
                     try await outbound.close(WebSocketErrorCode(codeNumber: Int(reason.code)), reason: reason.reason)
                 }
             }
@@ -105,7 +106,8 @@ struct ChatWebSocket: Sendable {
     private func open(_ session: ChatSession, channel: any Channel) async throws -> SessionWriter {
         let welcome = try await chat.open(session)
         do {
-            let writer = try await SessionWriter.make(channel: channel, queue: session.queue, skippingMessagesUpTo: welcome.lastID)
+            let writer = try await SessionWriter.make(channel: channel, queue: session.queue, skippingMessagesUpTo: welcome.lastID,
+                                                      framesOut: chat.hub.metrics.framesOut)
             try await writer.write(welcome.frame)
             session.attach(writer)
             return writer

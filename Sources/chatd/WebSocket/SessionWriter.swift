@@ -1,3 +1,4 @@
+import Metrics
 import NIOCore
 import NIOWebSocket
 import Synchronization
@@ -23,6 +24,7 @@ final class SessionWriter: OutboundDrain {
     /// Live copies of messages with ids up to this were already counted in the welcome.
     private let skipUpTo: NIOLoopBoundBox<Int64>
     private let closeSignal = Mutex<CloseSignal>(CloseSignal())
+    private let framesOut: Counter
 
     private struct CloseSignal {
         var fired = false
@@ -34,26 +36,29 @@ final class SessionWriter: OutboundDrain {
         var description: String { "the WebSocket pipeline has no frame encoder" }
     }
 
-    private init(eventLoop: any EventLoop, queue: OutboundQueue, encoder: ChannelHandlerContext, skipUpTo: Int64) {
+    private init(eventLoop: any EventLoop, queue: OutboundQueue, encoder: ChannelHandlerContext, skipUpTo: Int64, framesOut: Counter) {
         self.eventLoop = eventLoop
+        self.framesOut = framesOut
         self.queue = queue
         self.encoder = NIOLoopBound(encoder, eventLoop: eventLoop)
         self.skipUpTo = NIOLoopBoundBox(skipUpTo, eventLoop: eventLoop)
     }
 
     /// A writer for the upgraded `channel`, dropping live messages with ids up to `lastID`.
-    static func make(channel: any Channel, queue: OutboundQueue, skippingMessagesUpTo lastID: Int64) async throws -> SessionWriter {
+    static func make(channel: any Channel, queue: OutboundQueue, skippingMessagesUpTo lastID: Int64,
+                     framesOut: Counter) async throws -> SessionWriter {
         let loop = channel.eventLoop
         return try await loop.submit {
             guard let context = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self) else {
                 throw EncoderMissing()
             }
-            return SessionWriter(eventLoop: loop, queue: queue, encoder: context, skipUpTo: lastID)
+            return SessionWriter(eventLoop: loop, queue: queue, encoder: context, skipUpTo: lastID, framesOut: framesOut)
         }.get()
     }
 
     /// Writes one frame ahead of the queue (the welcome) and waits until the socket took it.
     func write(_ frame: WireFrame) async throws {
+        framesOut.increment()
         try await eventLoop.flatSubmit { [encoder] in
             let promise = encoder.value.eventLoop.makePromise(of: Void.self)
             encoder.value.writeAndFlush(NIOAny(frame.bytes), promise: promise)
@@ -100,6 +105,7 @@ final class SessionWriter: OutboundDrain {
         let context = encoder.value
         var taken = 0
         var last: ByteBuffer?
+        var count = 0
         for frame in frames {
             taken += frame.bytes.readableBytes
             if frame.messageID != 0 {
@@ -108,7 +114,9 @@ final class SessionWriter: OutboundDrain {
             }
             if let previous = last { context.write(NIOAny(previous), promise: nil) }
             last = frame.bytes
+            count += 1
         }
+        framesOut.increment(by: count)
         guard let last else {
             queue.written(taken)
             return
