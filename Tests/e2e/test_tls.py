@@ -131,7 +131,7 @@ def test_chat_tui_verifies_with_ca_file(make_server, tls_files, tmp_path):
     assert done.returncode == 0, done.stderr
     assert back.read_bytes() == local.read_bytes()
     bad = tui("files", "--ca-file", str(tmp_path / "missing.pem"))
-    assert bad.returncode != 0 and b"--ca-file" in bad.stderr
+    assert bad.returncode == 7 and b"--ca-file" in bad.stderr, bad
 
 
 def test_sighup_reloads_the_certificate_without_dropping_sessions(make_server, tls_files, tmp_path):

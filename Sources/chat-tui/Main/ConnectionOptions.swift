@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOSSL
 
 /// The options every mode shares: which server, which user, where the password comes from.
 struct ConnectionOptions: ParsableArguments {
@@ -32,7 +33,13 @@ struct ConnectionOptions: ParsableArguments {
     /// when `body` is done; otherwise the shared client, which trusts the system store.
     func withSession<T>(_ body: (ChatAPI, Login.Result) async throws -> T) async throws -> T {
         let endpoint = try endpoint
-        guard let tls = try ServerTrust(caFile: caFile).tlsConfiguration() else {
+        let tls: TLSConfiguration?
+        do {
+            tls = try ServerTrust(caFile: caFile).tlsConfiguration()
+        } catch {
+            throw ChatAPIError.local(error.description)
+        }
+        guard let tls else {
             return try await withSession(ChatAPI(endpoint: endpoint, client: HTTPClient.shared), body)
         }
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
