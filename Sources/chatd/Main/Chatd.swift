@@ -10,6 +10,6 @@ struct Chatd: AsyncParsableCommand {
         commandName: "chatd",
         abstract: "Self-hosted chat and file sharing for small teams.",
         version: version,
-        subcommands: [ServeCommand.self, UserCommand.self, CheckConfigCommand.self],
+        subcommands: [ServeCommand.self, UserCommand.self, BackupCommand.self, CheckConfigCommand.self],
         defaultSubcommand: ServeCommand.self)
 }

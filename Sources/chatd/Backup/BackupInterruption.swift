@@ -1,0 +1,18 @@
+import Foundation
+import Synchronization
+
+/// SIGINT and SIGTERM during a backup are noted rather than fatal, so that the backup stops at
+/// its next check and removes its staging links and its unfinished copy instead of leaving both.
+enum BackupInterruption {
+    private static let requested = Atomic<Bool>(false)
+
+    static func install() {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber) { _ in BackupInterruption.requested.store(true, ordering: .relaxed) }
+        }
+    }
+
+    static func check() throws(BackupError) {
+        if requested.load(ordering: .relaxed) { throw .interrupted }
+    }
+}
