@@ -3,7 +3,20 @@ SWIFT ?= swift
 PYTHON ?= python3
 PYTEST_ARGS ?= -q
 
-.PHONY: build release run test test-swift test-e2e test-deps bench bench-files bench-ftp clean
+# `make install`: PREFIX for the paths the installed files refer to, DESTDIR to stage them
+# elsewhere (packagers). BIN_DIR is where the built binaries are taken from: the release build
+# unless given (`make install-files BIN_DIR=...` installs an existing build without building).
+PREFIX ?= /usr/local
+DESTDIR ?=
+BIN_DIR ?= $$($(SWIFT) build -c release --show-bin-path)
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# chatd reads its web UI from chatd_chatd.resources beside its real path (symlinks resolved):
+# both live in LIBEXECDIR and PREFIX/bin/chatd is a relative symlink to it, which keeps a
+# directory out of bin/ and the tree relocatable under DESTDIR.
+LIBEXECDIR ?= $(PREFIX)/lib/chatd
+
+.PHONY: build release run test test-swift test-e2e test-deps bench bench-files bench-ftp clean install install-files uninstall
 
 build:
 	$(SWIFT) build
@@ -53,6 +66,37 @@ bench-files:
 # as root adds vsftpd and pure-ftpd).
 bench-ftp:
 	scripts/bench-ftp
+
+# `make install PREFIX=/usr/local`: the release build, then install-files. Installs chatd (its
+# binary and web UI in LIBEXECDIR, linked from PREFIX/bin), chat-tui, the man pages and the
+# systemd unit with ExecStart pointing at PREFIX/bin/chatd.
+install: release
+	$(MAKE) install-files
+
+install-files:
+	@bin="$(BIN_DIR)"; \
+	for built in "$$bin/chatd" "$$bin/chat-tui" "$$bin/chatd_chatd.resources/Assets/index.html"; do \
+		[ -e "$$built" ] || { echo "install: $$built is missing: run 'make release' or give BIN_DIR" >&2; exit 1; }; \
+	done; \
+	set -ex; \
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(LIBEXECDIR)" "$(DESTDIR)$(MANDIR)/man8" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(UNITDIR)"; \
+	install -m 755 "$$bin/chatd" "$(DESTDIR)$(LIBEXECDIR)/chatd"; \
+	rm -rf "$(DESTDIR)$(LIBEXECDIR)/chatd_chatd.resources"; \
+	cp -R "$$bin/chatd_chatd.resources" "$(DESTDIR)$(LIBEXECDIR)/"; \
+	chmod -R u=rwX,go=rX "$(DESTDIR)$(LIBEXECDIR)/chatd_chatd.resources"; \
+	ln -sfn "$$(realpath -m --relative-to="$(PREFIX)/bin" "$(LIBEXECDIR)/chatd")" "$(DESTDIR)$(PREFIX)/bin/chatd"; \
+	install -m 755 "$$bin/chat-tui" "$(DESTDIR)$(PREFIX)/bin/chat-tui"; \
+	install -m 644 man/chatd.8 "$(DESTDIR)$(MANDIR)/man8/chatd.8"; \
+	install -m 644 man/chat-tui.1 "$(DESTDIR)$(MANDIR)/man1/chat-tui.1"; \
+	sed 's|/usr/local/bin/chatd|$(PREFIX)/bin/chatd|g' contrib/chatd.service > "$(DESTDIR)$(UNITDIR)/chatd.service"; \
+	chmod 644 "$(DESTDIR)$(UNITDIR)/chatd.service"
+
+uninstall:
+	rm -f "$(DESTDIR)$(PREFIX)/bin/chatd" "$(DESTDIR)$(PREFIX)/bin/chat-tui" \
+		"$(DESTDIR)$(MANDIR)/man8/chatd.8" "$(DESTDIR)$(MANDIR)/man1/chat-tui.1" "$(DESTDIR)$(UNITDIR)/chatd.service"
+	rm -rf "$(DESTDIR)$(LIBEXECDIR)/chatd_chatd.resources"
+	rm -f "$(DESTDIR)$(LIBEXECDIR)/chatd"
+	[ ! -d "$(DESTDIR)$(LIBEXECDIR)" ] || rmdir --ignore-fail-on-non-empty "$(DESTDIR)$(LIBEXECDIR)"
 
 clean:
 	rm -rf .build
