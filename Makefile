@@ -16,7 +16,7 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 # directory out of bin/ and the tree relocatable under DESTDIR.
 LIBEXECDIR ?= $(PREFIX)/lib/chatd
 
-.PHONY: build release run test test-swift test-e2e test-deps bench bench-files bench-ftp clean install install-files uninstall
+.PHONY: build release run test test-swift test-e2e test-deps soak-crash bench bench-files bench-ftp clean install install-files uninstall
 
 build:
 	$(SWIFT) build
@@ -50,6 +50,14 @@ test-deps:
 		{ echo "tmux is needed by the chat-tui tests: run 'apt-get install tmux' as root" >&2; exit 1; }
 	@command -v chromedriver >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends chromium chromium-driver; } || \
 		{ echo "chromium and chromium-driver are needed by the browser tests: run 'apt-get install chromium chromium-driver' as root" >&2; exit 1; }
+	@command -v openssl >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends openssl; } || \
+		{ echo "openssl makes the TLS tests' certificates: run 'apt-get install openssl' as root" >&2; exit 1; }
+	@command -v groff >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends groff-base; } || \
+		{ echo "groff checks the manuals: run 'apt-get install groff-base' as root" >&2; exit 1; }
+
+# A soak, not a test: the crash loop of the test run (30 SIGKILLs) with 300 kills.
+soak-crash: build
+	CHATD_CRASH_ITERATIONS=300 CHATD_BIN="$$($(SWIFT) build --show-bin-path)/chatd" $(PYTHON) -m pytest Tests/e2e/test_crash_loop.py -q -s
 
 # Benchmarks, not tests. `make bench`: every chat-bench scenario at its published size (about
 # 5 minutes on 2 cores), JSON lines on stdout, the results table on stderr and in .build/bench-results.md.

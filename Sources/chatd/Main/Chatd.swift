@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The `chatd` command: `serve` (the default) runs the server, `user` manages accounts,
-/// `check-config` checks the settings.
+/// `backup` copies the data directory while the server runs, `check-config` checks the settings.
 @main
 struct Chatd: AsyncParsableCommand {
     static let version = "0.1.0"
