@@ -16,7 +16,19 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 # directory out of bin/ and the tree relocatable under DESTDIR.
 LIBEXECDIR ?= $(PREFIX)/lib/chatd
 
-.PHONY: build release run test test-swift test-e2e test-deps soak-crash bench bench-files bench-ftp clean install install-files uninstall
+# Autobahn|Testsuite (WebSocket conformance) is Python 2 code: a virtualenv from pyenv's 2.7.18
+# with every package pinned to the last release that installs and runs on 2.7.
+PYTHON2 ?= $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/2.7.18/bin/python
+AUTOBAHN_VENV ?= .build/autobahn-venv
+AUTOBAHN_PINS = autobahntestsuite==0.8.2 autobahn==0.10.9 txaio==2.1.0 Twisted==20.3.0 klein==20.6.0 \
+	Werkzeug==1.0.1 Jinja2==2.11.3 MarkupSafe==1.1.1 pyOpenSSL==21.0.0 cryptography==3.3.2 cffi==1.15.1 \
+	pycparser==2.21 service-identity==21.1.0 pyasn1==0.5.1 pyasn1-modules==0.3.0 attrs==21.4.0 \
+	Automat==22.10.0 constantly==15.1.0 hyperlink==21.0.0 idna==2.10 incremental==22.10.0 \
+	zope.interface==5.5.2 PyHamcrest==1.10.1 Tubes==0.2.1 six==1.17.0 enum34==1.1.10 ipaddress==1.0.23 \
+	typing==3.10.0.0 unittest2==1.1.0 traceback2==1.4.0 linecache2==1.0.0 argparse==1.4.0 \
+	wsaccel==0.6.6 ujson==2.0.3
+
+.PHONY: build release run test test-swift test-e2e test-deps soak-crash bench bench-files bench-ftp clean install install-files uninstall conformance
 
 build:
 	$(SWIFT) build
@@ -54,6 +66,18 @@ test-deps:
 		{ echo "openssl makes the TLS tests' certificates: run 'apt-get install openssl' as root" >&2; exit 1; }
 	@command -v groff >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends groff-base; } || \
 		{ echo "groff checks the manuals: run 'apt-get install groff-base' as root" >&2; exit 1; }
+	@[ -x $(AUTOBAHN_VENV)/bin/wstest ] || { \
+		[ -x "$(PYTHON2)" ] || { echo "the WebSocket conformance test needs Python 2.7 for Autobahn|Testsuite: $(PYTHON2) is missing (run 'pyenv install 2.7.18' or give PYTHON2=...)" >&2; exit 1; }; \
+		"$(PYTHON2)" -m virtualenv --version >/dev/null 2>&1 || "$(PYTHON2)" -m pip install --quiet "virtualenv==20.15.1"; \
+		rm -rf $(AUTOBAHN_VENV) && "$(PYTHON2)" -m virtualenv --quiet $(AUTOBAHN_VENV) && \
+		PYTHONWARNINGS=ignore $(AUTOBAHN_VENV)/bin/pip install --quiet --disable-pip-version-check --no-python-version-warning $(AUTOBAHN_PINS) || \
+		{ rm -rf $(AUTOBAHN_VENV); echo "installing Autobahn|Testsuite into $(AUTOBAHN_VENV) failed" >&2; exit 1; }; }
+
+# Only the RFC 6455 conformance test (Autobahn|Testsuite against chatd's WebSocket configuration,
+# about 35 s, also part of `make test`): its table of results per section, without the rest.
+conformance: test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter WebSocketConformance
 
 # A soak, not a test: the crash loop of the test run (30 SIGKILLs) with 300 kills.
 soak-crash: build
