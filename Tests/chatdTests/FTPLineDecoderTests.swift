@@ -47,4 +47,22 @@ struct FTPLineDecoderTests {
     @Test func anUnfinishedLastLineIsNotACommand() throws {
         #expect(try decode(["QUIT"]).isEmpty)
     }
+
+    /// What `AUTH TLS` checks before TLS starts: nothing read in clear beyond the `AUTH` line.
+    @Test func readAheadCountsLinesAndHeldBytes() throws {
+        func readAhead(_ chunks: [String]) throws -> FTPLineDecoder.ReadAhead {
+            let readAhead = FTPLineDecoder.ReadAhead()
+            let channel = EmbeddedChannel(handler: ByteToMessageHandler(FTPLineDecoder(readAhead: readAhead)))
+            for chunk in chunks {
+                try channel.writeInbound(ByteBuffer(string: chunk))
+            }
+            return readAhead
+        }
+        #expect(try readAhead(["AUTH TLS\r\n"]).isExhausted(afterLines: 1))
+        #expect(try readAhead(["NOOP\r\n", "AUTH ", "TLS\r\n"]).isExhausted(afterLines: 2))
+        #expect(try !readAhead(["AUTH TLS\r\nUSER mallory\r\n"]).isExhausted(afterLines: 1), "a pipelined command")
+        #expect(try !readAhead(["AUTH TLS\r\nUSER mal"]).isExhausted(afterLines: 1), "part of a line")
+        #expect(try !readAhead(["AUTH TLS\r\n", String(repeating: "x", count: 5000)]).isExhausted(afterLines: 1),
+                "an over-long line counts as one")
+    }
 }

@@ -57,7 +57,8 @@ struct FTPReplyTests {
             (.notImplemented, 502), (.badSequence("x"), 503), (.notImplementedForParameter("x"), 504),
             (.networkProtocolNotSupported, 522), (.notLoggedIn, 530), (.loginIncorrect, 530), (.securityPolicy("x"), 534),
             (.protectionLevelNotSupported, 536), (.fileUnavailable("x"), 550), (.storageExceeded("x"), 552),
-            (.nameNotAllowed("x"), 553),
+            (.nameNotAllowed("x"), 553), (.protectionBufferSize, 200), (.uploadEndNotConfirmed, 426), (.tlsNotConfigured, 502),
+            (.protectionRequired, 521), (.tlsRequired, 530),
         ]
         for (reply, code) in expected {
             #expect(reply.code == code, "\(reply.lines)")
@@ -67,5 +68,6 @@ struct FTPReplyTests {
         #expect(FTPReply.fileSize(1234).text == "213 1234\r\n")
         #expect(FTPReply.system.text == "215 UNIX Type: L8\r\n")
         #expect(FTPReply.storageExceeded("quota").text == "552 quota\r\n")
+        #expect(FTPReply.protectionBufferSize.text == "200 PBSZ=0\r\n", "RFC 4217's exact form")
     }
 }

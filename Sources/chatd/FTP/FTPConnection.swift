@@ -2,6 +2,7 @@ import AsyncAlgorithms
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -25,6 +26,7 @@ struct FTPConnection {
     }
 
     let control: FTPServer.ControlChannel
+    let readAhead: FTPLineDecoder.ReadAhead
     let peer: SocketAddress
     let local: SocketAddress
     let configuration: FTPServer.Configuration
@@ -32,9 +34,10 @@ struct FTPConnection {
     let accounts: Accounts
     let logger: Logger
 
-    init(control: FTPServer.ControlChannel, peer: SocketAddress, local: SocketAddress, configuration: FTPServer.Configuration,
-         files: FileStore, accounts: Accounts, logger: Logger) {
+    init(control: FTPServer.ControlChannel, readAhead: FTPLineDecoder.ReadAhead, peer: SocketAddress, local: SocketAddress,
+         configuration: FTPServer.Configuration, files: FileStore, accounts: Accounts, logger: Logger) {
         self.control = control
+        self.readAhead = readAhead
         self.peer = peer
         self.local = local
         self.configuration = configuration
@@ -53,6 +56,8 @@ struct FTPConnection {
         var passive: FTPDataConnection.PassiveListener?
         var transfer: TransferHandle?
         var lastCommand = ContinuousClock.now
+        /// Lines read from the control connection so far, to compare with the decoder's count.
+        var linesSeen = 0
         var closing = false
 
         init(session: FTPSession, area: FTPFileArea) {
@@ -105,9 +110,11 @@ struct FTPConnection {
         switch event {
         case .line(.tooLong):
             resources.lastCommand = .now
+            resources.linesSeen += 1
             return [.reply(.lineTooLong)]
         case .line(.line(let bytes)):
             resources.lastCommand = .now
+            resources.linesSeen += 1
             switch FTPCommand.parse(bytes.readableBytesView) {
             case .success(let command): return resources.session.receive(command)
             case .failure(let reply): return resources.session.isClosing ? [] : [.reply(reply)]
@@ -148,6 +155,8 @@ struct FTPConnection {
             switch action {
             case .reply(let reply):
                 try await send(reply)
+            case .secureControl(let reply):
+                try await secure(after: reply, linesSeen: resources.linesSeen)
             case .close:
                 resources.closing = true
             case .verifyLogin(let user, let password):
@@ -174,12 +183,13 @@ struct FTPConnection {
                 } else {
                     actions.append(contentsOf: resources.session.passiveFailed())
                 }
-            case .transfer(let transfer, let endpoint):
+            case .transfer(let transfer, let endpoint, let protection):
                 let listener = resources.passive
                 resources.passive = nil
                 let handle = TransferHandle(listener: listener)
                 resources.transfer = handle
-                startTransfer(transfer, endpoint: endpoint, handle: handle, area: resources.area, group: &group, sink: sink)
+                startTransfer(transfer, endpoint: endpoint, protection: protection, handle: handle, area: resources.area,
+                              group: &group, sink: sink)
             case .abortTransfer:
                 resources.transfer?.abort()
             case .perform(let operation):
@@ -189,10 +199,12 @@ struct FTPConnection {
         }
     }
 
-    private func startTransfer(_ transfer: FTPSession.Transfer, endpoint: FTPSession.DataEndpoint, handle: TransferHandle,
-                               area: FTPFileArea, group: inout DiscardingTaskGroup, sink: AsyncStream<Event>.Continuation) {
+    private func startTransfer(_ transfer: FTPSession.Transfer, endpoint: FTPSession.DataEndpoint,
+                               protection: FTPSession.DataProtection, handle: TransferHandle, area: FTPFileArea,
+                               group: inout DiscardingTaskGroup, sink: AsyncStream<Event>.Continuation) {
         let idleTimeout = configuration.idleTimeout
         let eventLoop = control.channel.eventLoop
+        let identity = configuration.tls
         group.addTask {
             let prepared: FTPFileArea.Prepared
             do throws(FileError) {
@@ -213,6 +225,21 @@ struct FTPConnection {
                         to: target, on: eventLoop, idleTimeout: .nanoseconds(Int64(idleTimeout / .nanoseconds(1))))
                 }
             } catch {
+                await prepared.discard()
+                sink.yield(.dataFailed)
+                return
+            }
+            do {
+                // The context is read now, not when the session began: a reloaded certificate
+                // applies to the next data connection.
+                switch protection {
+                case .clear: try await data.start(tls: nil)
+                case .private:
+                    guard let identity else { throw ChannelError.operationUnsupported }
+                    try await data.start(tls: identity.context)
+                }
+            } catch {
+                data.cut()
                 await prepared.discard()
                 sink.yield(.dataFailed)
                 return
@@ -245,6 +272,40 @@ struct FTPConnection {
 
     private func send(_ reply: FTPReply) async throws {
         try await control.channel.writeAndFlush(reply.wire).get()
+    }
+
+    /// Sends `reply` (`234`) in clear, then puts TLS at the front of the control pipeline.
+    ///
+    /// The handler is added in the write's completion, which runs on the event loop in the same
+    /// step as the write itself, so before anything more is read; the client sends its ClientHello
+    /// only once it has the 234, so that is the first byte the handler sees. Both the write and
+    /// the callback are set up from the event loop: a callback attached from elsewhere to a write
+    /// that already completed would run only later, possibly after the ClientHello was read.
+    ///
+    /// Lines the client sent after `AUTH` without waiting would otherwise be taken as sent under
+    /// TLS: if the decoder read anything beyond the `AUTH` line, the connection is closed instead.
+    private func secure(after reply: FTPReply, linesSeen: Int) async throws {
+        guard let identity = configuration.tls else { throw ChannelError.operationUnsupported }
+        let channel = control.channel
+        let readAhead = readAhead
+        let logger = logger
+        try await channel.eventLoop.flatSubmit {
+            channel.writeAndFlush(reply.wire).flatMapThrowing {
+                guard readAhead.isExhausted(afterLines: linesSeen) else {
+                    logger.warning("ftp client sent more in clear after AUTH TLS; closing the connection")
+                    throw Failure.cleartextAfterAUTH
+                }
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: identity.context), position: .first)
+            }
+        }.get()
+        logger.debug("ftp control connection under TLS")
+    }
+
+    /// Why the server ends a control connection on its own.
+    enum Failure: Error {
+        /// Bytes in clear followed `AUTH TLS` before its 234: a command injection attempt, or a
+        /// client that does not wait for the reply.
+        case cleartextAfterAUTH
     }
 }
 

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Shared
 import _NIOFileSystem
 
@@ -88,42 +89,34 @@ struct FTPFileArea: Sendable {
     /// 14 KB/s); the hop between rounds is noise at that size.
     static let retrieveChunk: Int64 = 4 << 20
 
-    /// Runs a prepared transfer on an open data connection and closes it.
+    /// Bytes of a file read per round when it goes through TLS, which `sendfile` cannot: HTTP's
+    /// download block. One round is written while the next is read, so memory stays at two.
+    static let protectedChunk = ByteCount.kibibytes(256)
+
+    /// Runs a prepared transfer on an open data connection and closes it. The outcome comes once
+    /// the connection is closed (under TLS, once close_notify went out), so the client has the
+    /// end of the data before the 226.
     func run(_ prepared: Prepared, on data: FTPDataConnection) async -> FTPSession.Outcome {
-        let channel = data.channel.channel
         switch prepared {
         case .listing(let bytes):
-            defer { channel.close(promise: nil) }
+            let written: Bool
             do {
-                try await channel.writeAndFlush(bytes).get()
+                try await data.channel.channel.writeAndFlush(bytes).get()
+                written = true
             } catch {
-                return .aborted
+                written = false
             }
-            return data.wasCutShort ? .aborted : .done
+            await data.close()
+            return written && !data.wasCutShort ? .done : .aborted
 
         case .retrieve(let file, let handle, let offset):
-            defer { channel.close(promise: nil) }
-            let descriptor: FileDescriptor
-            do {
-                descriptor = try handle.detachUnsafeFileDescriptor()
-            } catch {
-                await handle.closeEvenIfCancelled()
-                return .failed(.storage("\(error)"))
-            }
-            // NIO's sendfile path takes the older NIOFileHandle.
-            let region = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor.rawValue)
-            defer { try? region.close() }
-            var position = offset
-            do {
-                while position < file.size {
-                    let end = min(position + Self.retrieveChunk, file.size)
-                    try await channel.writeAndFlush(IOData.fileRegion(FileRegion(fileHandle: region, readerIndex: Int(position), endIndex: Int(end)))).get()
-                    position = end
-                }
-            } catch {
-                return .aborted
-            }
-            logger.info("ftp download", metadata: ["name": "\(file.name)", "bytes": "\(file.size - offset)", "user": "\(userName)"])
+            let outcome = data.isProtected
+                ? await stream(file, from: handle, offset: offset, to: data)
+                : await sendfile(file, from: handle, offset: offset, to: data)
+            await data.close()
+            guard case .done = outcome else { return outcome }
+            logger.info("ftp download", metadata: ["name": "\(file.name)", "bytes": "\(file.size - offset)", "user": "\(userName)",
+                                                   "tls": "\(data.isProtected)"])
             return data.wasCutShort ? .aborted : .done
 
         case .store(let upload):
@@ -135,6 +128,14 @@ struct FTPFileArea: Sendable {
                 }
             } catch let error as FileError {
                 return .failed(error)
+            } catch NIOSSLError.uncleanShutdown {
+                // Strict, as vsftpd's strict_ssl_read_eof: under TLS the end of an upload is
+                // proven only by close_notify. curl, lftp and Python's ftplib all send it.
+                await upload.abort()
+                if data.wasCutShort { return .aborted }
+                logger.notice("ftp upload over TLS ended without close_notify; not stored",
+                              metadata: ["name": "\(upload.name)", "bytes": "\(upload.size)", "user": "\(userName)"])
+                return .unconfirmedEnd
             } catch {
                 await upload.abort()
                 return .aborted
@@ -145,12 +146,64 @@ struct FTPFileArea: Sendable {
             }
             do {
                 let (file, _) = try await upload.commit()
-                logger.info("ftp upload", metadata: ["name": "\(file.name)", "bytes": "\(file.size)", "user": "\(userName)"])
+                logger.info("ftp upload", metadata: ["name": "\(file.name)", "bytes": "\(file.size)", "user": "\(userName)",
+                                                     "tls": "\(data.isProtected)"])
                 return .done
             } catch {
                 return .failed(Self.fileError(error))
             }
         }
+    }
+
+    /// A plain `RETR`: the kernel copies the file to the socket (`sendfile`), in rounds of
+    /// ``retrieveChunk``.
+    private func sendfile(_ file: StoredFile, from handle: ReadFileHandle, offset: Int64,
+                          to data: FTPDataConnection) async -> FTPSession.Outcome {
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try handle.detachUnsafeFileDescriptor()
+        } catch {
+            await handle.closeEvenIfCancelled()
+            return .failed(.storage("\(error)"))
+        }
+        // NIO's sendfile path takes the older NIOFileHandle.
+        let region = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor.rawValue)
+        defer { try? region.close() }
+        var position = offset
+        do {
+            while position < file.size {
+                let end = min(position + Self.retrieveChunk, file.size)
+                let chunk = FileRegion(fileHandle: region, readerIndex: Int(position), endIndex: Int(end))
+                try await data.channel.channel.writeAndFlush(IOData.fileRegion(chunk)).get()
+                position = end
+            }
+        } catch {
+            return .aborted
+        }
+        return .done
+    }
+
+    /// A `RETR` under TLS: the file read in blocks of ``protectedChunk`` and written as buffers
+    /// through the TLS handler, the next block read while the last one is written.
+    private func stream(_ file: StoredFile, from handle: ReadFileHandle, offset: Int64,
+                        to data: FTPDataConnection) async -> FTPSession.Outcome {
+        let channel = data.channel.channel
+        var written: EventLoopFuture<Void>?
+        let outcome: FTPSession.Outcome
+        do {
+            for try await chunk in handle.readChunks(in: offset..<file.size, chunkLength: Self.protectedChunk) {
+                try await written?.get()
+                written = channel.writeAndFlush(chunk)
+            }
+            try await written?.get()
+            outcome = .done
+        } catch let error as FileSystemError {
+            outcome = .failed(.storage("\(error)"))
+        } catch {
+            outcome = .aborted
+        }
+        await handle.closeEvenIfCancelled()
+        return outcome
     }
 
     // MARK: helpers

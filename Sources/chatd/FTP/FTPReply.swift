@@ -122,8 +122,10 @@ extension FTPReply {
     }
     /// 230, `PASS` accepted.
     static let loggedIn = FTPReply(230, "User logged in, proceed.")
+    /// 200, `PBSZ` (RFC 4217 §9): TLS has no protection buffer, so whatever size was asked for, it is 0.
+    static let protectionBufferSize = FTPReply(200, "PBSZ=0")
     /// 234, `AUTH TLS` accepted: the TLS handshake follows at once (RFC 4217).
-    static let authAccepted = FTPReply(234, "AUTH TLS successful.")
+    static let authAccepted = FTPReply(234, "Proceed with the TLS handshake.")
     /// 250, a file action (`CWD`, `DELE`, `RNTO`) done.
     static func fileActionOK(_ text: String) -> FTPReply { FTPReply(250, text) }
     /// 250, `MLST` (RFC 3659 §7.2): the facts line goes inside a multi-line reply, after one space.
@@ -155,6 +157,9 @@ extension FTPReply {
     static func cannotOpenData(_ text: String) -> FTPReply { FTPReply(425, text) }
     /// 426, the data connection broke or `ABOR` closed it; the transfer did not finish.
     static let transferAborted = FTPReply(426, "Connection closed; transfer aborted.")
+    /// 426, an upload under TLS that ended without close_notify: it may have been cut, so it was not stored.
+    static let uploadEndNotConfirmed = FTPReply(
+        426, "The TLS data connection ended without close_notify; the upload may be incomplete and was not stored.")
     /// 451, the server failed (disk, database); the text is for the user, the details for the log.
     static func localError(_ text: String) -> FTPReply { FTPReply(451, text) }
 
@@ -170,18 +175,25 @@ extension FTPReply {
     static let syntaxError = FTPReply(500, "Syntax error, command unrecognized.")
     /// 501, the verb is known but its argument is missing or malformed; the text says which.
     static func syntaxErrorInArguments(_ text: String) -> FTPReply { FTPReply(501, text) }
-    /// 502, a command the server understands but does not offer (e.g. `AUTH` without TLS).
+    /// 502, a command the server understands but does not offer.
     static let notImplemented = FTPReply(502, "Command not implemented.")
+    /// 502, `AUTH`, `PBSZ` or `PROT` on a server started without `--tls-cert`/`--tls-key`.
+    static let tlsNotConfigured = FTPReply(502, "TLS is not available: the server has no certificate.")
     /// 503, a command out of order (`PASS` before `USER`, `RNTO` without `RNFR`).
     static func badSequence(_ text: String) -> FTPReply { FTPReply(503, text) }
     /// 504, a known command with a parameter the server does not support (`TYPE E`, `MODE B`).
     static func notImplementedForParameter(_ text: String) -> FTPReply { FTPReply(504, text) }
+    /// 521, a transfer with `PROT C` on a server that requires TLS (`--ftp-require-tls`, RFC 4217 §9).
+    static let protectionRequired = FTPReply(521, "Data connections must be protected: send PBSZ 0 and PROT P.")
     /// 522, `EPRT`/`EPSV` with a network protocol other than 1 (IPv4) and 2 (IPv6) (RFC 2428 §2).
     static let networkProtocolNotSupported = FTPReply(522, "Network protocol not supported, use (1,2)")
     /// 530, any command but `USER`, `PASS`, `QUIT` and the like before login.
     static let notLoggedIn = FTPReply(530, "Please log in with USER and PASS.")
     /// 530, `PASS` refused. Does not say whether the name or the password was wrong.
     static let loginIncorrect = FTPReply(530, "Login incorrect.")
+    /// 530, `USER` in clear on a server that requires TLS (`--ftp-require-tls`): the password must
+    /// never cross in clear, so the name is refused before it is asked for.
+    static let tlsRequired = FTPReply(530, "TLS required: send AUTH TLS first.")
     /// 534, `PROT`/`PBSZ` refused by policy.
     static func securityPolicy(_ text: String) -> FTPReply { FTPReply(534, text) }
     /// 536, `PROT S` or `PROT E`: levels TLS does not offer (RFC 4217 §9).

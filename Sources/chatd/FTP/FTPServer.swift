@@ -33,15 +33,21 @@ final class FTPServer: Service {
 
     typealias ControlChannel = NIOAsyncChannel<FTPLine, ByteBuffer>
 
+    /// An accepted control connection, with its line decoder's progress (for `AUTH TLS`).
+    struct Control: Sendable {
+        let channel: ControlChannel
+        let readAhead: FTPLineDecoder.ReadAhead
+    }
+
     let configuration: Configuration
     let localAddress: SocketAddress
-    private let listener: NIOAsyncChannel<ControlChannel, Never>
+    private let listener: NIOAsyncChannel<Control, Never>
     private let files: FileStore
     private let accounts: Accounts
     private let connections: ConnectionsPerAddress
     private let logger: Logger
 
-    private init(configuration: Configuration, listener: NIOAsyncChannel<ControlChannel, Never>, files: FileStore,
+    private init(configuration: Configuration, listener: NIOAsyncChannel<Control, Never>, files: FileStore,
                  accounts: Accounts, logger: Logger) {
         self.configuration = configuration
         self.listener = listener
@@ -63,8 +69,9 @@ final class FTPServer: Service {
             .childChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_OOBINLINE)), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FTPLineDecoder()))
-                    return try ControlChannel(wrappingChannelSynchronously: channel)
+                    let readAhead = FTPLineDecoder.ReadAhead()
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FTPLineDecoder(readAhead: readAhead)))
+                    return Control(channel: try ControlChannel(wrappingChannelSynchronously: channel), readAhead: readAhead)
                 }
             }
         return FTPServer(configuration: configuration, listener: listener, files: files, accounts: accounts, logger: logger)
@@ -90,7 +97,8 @@ final class FTPServer: Service {
         }
     }
 
-    private func serve(_ control: ControlChannel) async {
+    private func serve(_ accepted: Control) async {
+        let control = accepted.channel
         guard let peer = control.channel.remoteAddress, let local = control.channel.localAddress else {
             try? await control.channel.close()
             return
@@ -104,7 +112,7 @@ final class FTPServer: Service {
             return
         }
         defer { connections.release(host) }
-        let connection = FTPConnection(control: control, peer: peer, local: local, configuration: configuration,
+        let connection = FTPConnection(control: control, readAhead: accepted.readAhead, peer: peer, local: local, configuration: configuration,
                                        files: files, accounts: accounts, logger: logger)
         await connection.run()
     }

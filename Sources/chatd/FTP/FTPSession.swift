@@ -8,6 +8,10 @@ import NIOCore
 ///
 /// The file area is one flat directory `/`: paths name a file in it, with or without a leading
 /// `/`; anything deeper does not exist.
+///
+/// Explicit FTPS (RFC 4217) is part of the state: `AUTH TLS` secures the control connection from
+/// the next byte on, `PBSZ` and `PROT` choose whether data connections run TLS, and with
+/// `--ftp-require-tls` nothing is logged in and nothing is transferred in clear.
 struct FTPSession: Sendable {
     struct Configuration: Sendable, Equatable {
         /// `--ftp-anonymous`: `anonymous`/`ftp` may log in with any password, read-only.
@@ -36,6 +40,15 @@ struct FTPSession: Sendable {
 
     enum ListingFormat: Sendable, Equatable { case list, names, facts }
 
+    /// Whether data connections run TLS (`PROT`, RFC 4217 §9). `PROT S` and `PROT E` have no TLS
+    /// form and are refused, so these are the only two.
+    enum DataProtection: Sendable, Equatable {
+        /// `PROT C`, the default: data in clear even under `AUTH TLS`.
+        case clear
+        /// `PROT P`: TLS on every data connection, the server as TLS server in both modes.
+        case `private`
+    }
+
     /// A data-connection transfer for the I/O layer to run.
     enum Transfer: Sendable, Equatable {
         case listing(ListingFormat, path: String?)
@@ -58,9 +71,13 @@ struct FTPSession: Sendable {
 
     enum Action: Sendable, Equatable {
         case reply(FTPReply)
+        /// Send the reply (`234`) in clear, then put TLS in front of the control connection as the
+        /// write completes, before anything more is read: the client's next bytes are its
+        /// ClientHello. Anything it sent in clear after `AUTH` closes the connection instead.
+        case secureControl(after: FTPReply)
         case verifyLogin(user: String, password: String)
         case openPassive(extended: Bool)
-        case transfer(Transfer, DataEndpoint)
+        case transfer(Transfer, DataEndpoint, DataProtection)
         case perform(Operation)
         /// Close the running transfer's data connection; its ``Outcome`` follows as `.aborted`.
         case abortTransfer
@@ -78,6 +95,10 @@ struct FTPSession: Sendable {
         /// The data connection closed before the transfer finished: `ABOR`, the client, or a
         /// data-connection timeout.
         case aborted
+        /// An upload under TLS whose data connection ended without the client's close_notify.
+        /// A cut connection ends the same way, so the end of the file is not proven and nothing
+        /// was stored.
+        case unconfirmedEnd
     }
 
     let configuration: Configuration
@@ -98,6 +119,11 @@ struct FTPSession: Sendable {
     private(set) var abortRequested = false
     /// The control connection is closing (`QUIT` during a transfer, shutdown): nothing more is read.
     private(set) var isClosing = false
+    /// `AUTH TLS` was accepted: every byte after it on the control connection is under TLS.
+    private(set) var controlSecured = false
+    /// `PBSZ` was accepted, which RFC 4217 §9 requires before `PROT`.
+    private(set) var protectionBufferSizeSet = false
+    private(set) var dataProtection = DataProtection.clear
 
     enum Pending: Sendable, Equatable {
         case transfer(Transfer)
@@ -139,12 +165,14 @@ struct FTPSession: Sendable {
         case .syst:
             return [.reply(.system)]
         case .feat:
+            let tls = configuration.tlsAvailable ? ["AUTH TLS", "PBSZ", "PROT"] : []
             return [.reply(.features(["UTF8", "EPSV", "EPRT", "PASV", "REST STREAM", "SIZE", "MDTM",
-                                      "MLST type*;size*;modify*;perm*;unique*"]))]
+                                      "MLST type*;size*;modify*;perm*;unique*"] + tls))]
         case .help:
             return [.reply(.help(["Commands: " + FTPCommand.verbs.joined(separator: " ")]))]
         case .user(let user):
             if isLoggedIn { return [.reply(.badSequence("Already logged in."))] }
+            if configuration.requireTLS, !controlSecured { return [.reply(.tlsRequired)] }
             login = .awaitingPassword(user: user)
             return [.reply(.needPassword)]
         case .pass(let password):
@@ -161,6 +189,15 @@ struct FTPSession: Sendable {
             }
             login = .verifying(user: user)
             return [.verifyLogin(user: user, password: password)]
+        case .auth(let mechanism):
+            return authenticate(mechanism)
+        // Answered before login too: clients send them right after AUTH or right after PASS.
+        case .pbsz:
+            if let refusal = protectionCommandRefusal { return [.reply(refusal)] }
+            protectionBufferSizeSet = true
+            return [.reply(.protectionBufferSize)]
+        case .prot(let level):
+            return protect(level)
         default:
             break
         }
@@ -264,10 +301,12 @@ struct FTPSession: Sendable {
         case .stat(let path?):
             return perform(.statusListing(path: path))
         case .stat(nil):
-            return [.reply(.systemStatus(["chatd FTP", "Logged in", transferType == .image ? "TYPE: BINARY" : "TYPE: ASCII"]))]
-        case .auth, .pbsz, .prot:
-            return [.reply(.notImplemented)]
-        case .quit, .noop, .syst, .feat, .help, .user, .pass:
+            return [.reply(.systemStatus([
+                "chatd FTP", "Logged in", transferType == .image ? "TYPE: BINARY" : "TYPE: ASCII",
+                controlSecured ? "Control connection: TLS" : "Control connection: clear",
+                dataProtection == .private ? "Data connections: TLS (PROT P)" : "Data connections: clear (PROT C)",
+            ]))]
+        case .quit, .noop, .syst, .feat, .help, .user, .pass, .auth, .pbsz, .prot:
             return []  // answered above
         }
     }
@@ -353,6 +392,8 @@ struct FTPSession: Sendable {
             return [.reply(.transferComplete)] + (aborting ? [.reply(.abortSuccessful)] : [])
         case (.transfer, .aborted):
             return [.reply(.transferAborted)] + (aborting ? [.reply(.abortSuccessful)] : [])
+        case (.transfer, .unconfirmedEnd):
+            return [.reply(.uploadEndNotConfirmed)] + (aborting ? [.reply(.abortSuccessful)] : [])
         case (.transfer, .failed(let error)):
             return [.reply(Self.reply(for: error))] + (aborting ? [.reply(.abortSuccessful)] : [])
         case (.operation(.checkRenameSource(let name)), .done):
@@ -392,11 +433,67 @@ struct FTPSession: Sendable {
     }
 
     private mutating func startTransfer(_ transfer: Transfer) -> [Action] {
+        if configuration.requireTLS, dataProtection == .clear { return [.reply(.protectionRequired)] }
         guard let endpoint = dataEndpoint else {
             return [.reply(.cannotOpenData("Use PASV, EPSV, PORT or EPRT first."))]
         }
         pending = .transfer(transfer)
-        return [.transfer(transfer, endpoint)]
+        return [.transfer(transfer, endpoint, dataProtection)]
+    }
+
+    /// `AUTH` (RFC 2228, 4217). `SSL` and the draft's `TLS-C` are spellings of `TLS` that older
+    /// clients (and curl, first) send; the data connections stay in clear until `PROT P` for all three.
+    ///
+    /// Refused after login: the password has already crossed in clear, and RFC 2228 would make
+    /// the client log in again anyway; a client that wants TLS sends `AUTH` first, as all do.
+    /// Between `USER` and `PASS` it is accepted and, as RFC 2228 asks, the `USER` forgotten.
+    private mutating func authenticate(_ mechanism: String) -> [Action] {
+        guard configuration.tlsAvailable else { return [.reply(.tlsNotConfigured)] }
+        guard !controlSecured else { return [.reply(.badSequence("The control connection is already under TLS."))] }
+        guard Self.tlsMechanisms.contains(mechanism) else {
+            return [.reply(.notImplementedForParameter("Only AUTH TLS is supported."))]
+        }
+        switch login {
+        case .loggedIn, .verifying:
+            return [.reply(.badSequence("Already logged in: send AUTH TLS before USER so that the password is protected too."))]
+        case .awaitingPassword:
+            login = .awaitingUser
+        case .awaitingUser:
+            break
+        }
+        controlSecured = true
+        return [.secureControl(after: .authAccepted)]
+    }
+
+    /// The `AUTH` mechanisms that mean TLS.
+    private static let tlsMechanisms: Set<String> = ["TLS", "TLS-C", "SSL"]
+
+    /// Why `PBSZ` or `PROT` cannot be taken now (RFC 4217 §9: only under TLS), if they cannot.
+    private var protectionCommandRefusal: FTPReply? {
+        if !configuration.tlsAvailable { return .tlsNotConfigured }
+        if pending != nil { return .badSequence("Wait for the running command to finish.") }
+        if !controlSecured { return .badSequence("Send AUTH TLS first.") }
+        return nil
+    }
+
+    /// `PROT`, after `PBSZ`. Under `--ftp-require-tls` `PROT C` is still accepted: the transfers
+    /// it would leave in clear are what is refused, with RFC 4217's 521, so that one rule also
+    /// covers a client that never sends `PROT` (clear is the default).
+    private mutating func protect(_ level: FTPCommand.ProtectionLevel) -> [Action] {
+        if let refusal = protectionCommandRefusal { return [.reply(refusal)] }
+        guard protectionBufferSizeSet else { return [.reply(.badSequence("Send PBSZ 0 first."))] }
+        switch level {
+        case .clear:
+            dataProtection = .clear
+            return [.reply(.ok(configuration.requireTLS
+                ? "Data connections in clear (PROT C); this server refuses transfers in clear (521)."
+                : "Data connections in clear (PROT C)."))]
+        case .private:
+            dataProtection = .private
+            return [.reply(.ok("Data connections protected by TLS (PROT P)."))]
+        case .safe, .confidential:
+            return [.reply(.protectionLevelNotSupported)]
+        }
     }
 
     private mutating func perform(_ operation: Operation) -> [Action] {
