@@ -78,7 +78,7 @@ def multipart(server: ChatdServer, token: str, path: Path, *extra: str, field: s
 
 
 def listing(server: ChatdServer, token: str, route: str = "/api/files") -> list[dict]:
-    r = http().get(server.base + route, headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT)
+    r = http().get(server.base + route, headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT, verify=server.verify)
     assert r.status_code == 200, f"{route}: {r.status_code} {r.text}"
     assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
     body = r.json()

@@ -98,3 +98,30 @@ def test_metrics_listener_serves_only_metrics_and_is_off_by_default(make_server,
     assert http().get(f"http://127.0.0.1:{port}/api/me", timeout=TIMEOUT).status_code == 404
     assert s.get("/metrics").status_code == 404
     assert "metrics=" not in server.stderr_text()
+
+
+def test_ftp_metrics_count_sessions_transfers_and_bytes(make_server):
+    from ftparea import close as ftp_close, ftp_login, retrieve, stor, list_entries
+    s = make_server("--metrics", "127.0.0.1:0", "--lockout-name", "0", "--lockout-address", "0")
+    user = unique_name("ftpm")
+    s.login(user)
+    ftp = ftp_login(s, user)
+    assert scrape(s)["chatd_ftp_sessions"] == 1
+    data = os.urandom(70_001)
+    assert stor(ftp, "m.bin", data).startswith("226")
+    assert retrieve(ftp, "m.bin") == data
+    assert retrieve(ftp, "m.bin", rest=1) == data[1:]
+    assert "m.bin" in list_entries(ftp)
+    ftp_close(ftp)
+    for _ in range(100):
+        if scrape(s)["chatd_ftp_sessions"] == 0:
+            break
+        asyncio.run(asyncio.sleep(0.05))
+    m = scrape(s)
+    assert m["chatd_ftp_sessions"] == 0
+    assert m['chatd_ftp_transfers_total{command="stor"}'] == 1
+    assert m['chatd_ftp_transfers_total{command="retr"}'] == 2
+    assert m['chatd_ftp_transfers_total{command="list"}'] == 1
+    assert m['chatd_upload_bytes_total{door="ftp"}'] == len(data)
+    assert m['chatd_download_bytes_total{door="ftp"}'] == 2 * len(data) - 1
+    assert m['chatd_upload_bytes_total{door="http"}'] == 0

@@ -70,7 +70,7 @@ struct FTPConnection {
         let (events, sink) = AsyncStream.makeStream(of: Event.self)
         let resources = Resources(
             session: FTPSession(configuration: configuration.session, controlPeer: peer),
-            area: FTPFileArea(files: files, account: nil, logger: logger))
+            area: FTPFileArea(files: files, account: nil, metrics: configuration.metrics, logger: logger))
         let heartbeat = Heartbeat()
         logger.debug("ftp connection opened")
         // The watchdog is cancelled when the loop ends; the transfers are not: cancellation would
@@ -123,7 +123,7 @@ struct FTPConnection {
             resources.closing = true
             return []
         case .login(.success(let account)):
-            resources.area = FTPFileArea(files: files, account: account, logger: logger)
+            resources.area = FTPFileArea(files: files, account: account, metrics: configuration.metrics, logger: logger)
             logger.info("ftp login", metadata: ["user": "\(account.name)"])
             return resources.session.loginVerified(true)
         case .login(.failure(.locked(let seconds))):

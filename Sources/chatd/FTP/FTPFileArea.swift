@@ -12,6 +12,7 @@ struct FTPFileArea: Sendable {
     let files: FileStore
     /// The logged-in account; `nil` for an anonymous user, who may only read.
     let account: Account?
+    let metrics: ChatMetrics
     let logger: Logger
 
     // MARK: operations on the control connection
@@ -107,7 +108,9 @@ struct FTPFileArea: Sendable {
                 written = false
             }
             await data.close()
-            return written && !data.wasCutShort ? .done : .aborted
+            guard written, !data.wasCutShort else { return .aborted }
+            metrics.ftpTransfer(.list)
+            return .done
 
         case .retrieve(let file, let handle, let offset):
             let outcome = data.isProtected
@@ -117,12 +120,17 @@ struct FTPFileArea: Sendable {
             guard case .done = outcome else { return outcome }
             logger.info("ftp download", metadata: ["name": "\(file.name)", "bytes": "\(file.size - offset)", "user": "\(userName)",
                                                    "tls": "\(data.isProtected)"])
-            return data.wasCutShort ? .aborted : .done
+            guard !data.wasCutShort else { return .aborted }
+            metrics.ftpTransfer(.retr)
+            metrics.downloaded(file.size - offset, via: .ftp)
+            return .done
 
         case .store(let upload):
+            var received: Int64 = 0
             do {
                 try await data.channel.executeThenClose { inbound, _ in
                     for try await bytes in inbound {
+                        received += Int64(bytes.readableBytes)
                         try await upload.write(bytes)
                     }
                 }
@@ -148,6 +156,8 @@ struct FTPFileArea: Sendable {
                 let (file, _) = try await upload.commit()
                 logger.info("ftp upload", metadata: ["name": "\(file.name)", "bytes": "\(file.size)", "user": "\(userName)",
                                                      "tls": "\(data.isProtected)"])
+                metrics.ftpTransfer(.stor)
+                metrics.uploaded(received, via: .ftp)
                 return .done
             } catch {
                 return .failed(Self.fileError(error))

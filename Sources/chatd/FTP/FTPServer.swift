@@ -29,6 +29,7 @@ final class FTPServer: Service {
         var failedLoginDelay = Duration.seconds(1)
         /// The certificate for `AUTH TLS` (explicit FTPS) on control and data connections; `nil`: plain FTP only.
         var tls: TLSIdentity?
+        var metrics = ChatMetrics.disabled
     }
 
     typealias ControlChannel = NIOAsyncChannel<FTPLine, ByteBuffer>
@@ -112,6 +113,8 @@ final class FTPServer: Service {
             return
         }
         defer { connections.release(host) }
+        configuration.metrics.ftpSessions.increment()
+        defer { configuration.metrics.ftpSessions.decrement() }
         let connection = FTPConnection(control: control, readAhead: accepted.readAhead, peer: peer, local: local, configuration: configuration,
                                        files: files, accounts: accounts, logger: logger)
         await connection.run()

@@ -25,10 +25,11 @@ final class ChatMetrics: Sendable {
     let databaseWrites: Timer
     private let uploadBytes: [Door: Counter]
     private let downloadBytes: [Door: Counter]
-    private let ftpTransfers: [String: Counter]
+    private let ftpTransfers: [FTPTransferKind: Counter]
 
-    /// Names used by the FTP door for `ftpTransfer(_:)`.
-    static let ftpTransferKinds = ["stor", "appe", "retr", "list"]
+    /// The FTP data transfers counted by `ftpTransfer(_:)`: uploads (`STOR`, `APPE`), downloads,
+    /// and listings (`LIST`, `NLST`, `MLSD`).
+    enum FTPTransferKind: String, Sendable, CaseIterable { case stor, retr, list }
 
     init(factory: any MetricsFactory) {
         sessions = Gauge(label: "chatd_sessions", factory: factory)
@@ -48,8 +49,8 @@ final class ChatMetrics: Sendable {
         }
         uploadBytes = up
         downloadBytes = down
-        ftpTransfers = Dictionary(uniqueKeysWithValues: Self.ftpTransferKinds.map {
-            ($0, Counter(label: "chatd_ftp_transfers_total", dimensions: [("command", $0)], factory: factory))
+        ftpTransfers = Dictionary(uniqueKeysWithValues: FTPTransferKind.allCases.map {
+            ($0, Counter(label: "chatd_ftp_transfers_total", dimensions: [("command", $0.rawValue)], factory: factory))
         })
     }
 
@@ -64,8 +65,8 @@ final class ChatMetrics: Sendable {
         if bytes > 0 { downloadBytes[door]?.increment(by: bytes) }
     }
 
-    /// One finished FTP data transfer; `kind` is one of ``ftpTransferKinds``.
-    func ftpTransfer(_ kind: String) {
+    /// One FTP data transfer that finished (226).
+    func ftpTransfer(_ kind: FTPTransferKind) {
         ftpTransfers[kind]?.increment()
     }
 

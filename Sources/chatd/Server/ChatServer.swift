@@ -97,6 +97,7 @@ enum ChatServer {
         var ftp: FTPServer?
         if var ftpConfiguration = config.ftp {
             ftpConfiguration.tls = tls
+            ftpConfiguration.metrics = metrics
             ftpConfiguration.session.tlsAvailable = tls != nil
             do {
                 ftp = try await FTPServer.bind(configuration: ftpConfiguration, files: files, accounts: accounts, logger: logger)
