@@ -12,7 +12,7 @@ struct ServerEndpointTests {
         #expect(try ServerEndpoint("127.0.0.1:8010").webSocketURL(token: "t") == "ws://127.0.0.1:8010/ws?token=t")
     }
 
-    @Test func httpsToAnAddressIsRefusedWithTheReason() {
+    @Test func httpsToAnAddressIsRefusedWithTheReason() throws {
         for server in ["https://127.0.0.1:8443", "https://[::1]:8443"] {
             #expect {
                 try ServerEndpoint(server)
@@ -21,6 +21,7 @@ struct ServerEndpointTests {
             }
         }
         #expect(throws: Never.self) { try ServerEndpoint("http://127.0.0.1:8010") }
+        #expect(try ServerEndpoint("http://[::1]:8010").base == "http://[::1]:8010")
         #expect(throws: Never.self) { try ServerEndpoint("https://localhost:8443") }
     }
 

@@ -16,12 +16,14 @@ struct ServerEndpoint: Sendable, Equatable {
     init(_ text: String) throws {
         let withScheme = text.contains("://") ? text : "http://" + text
         guard let components = URLComponents(string: withScheme), let scheme = components.scheme?.lowercased(),
-              ["http", "https"].contains(scheme), let host = components.host, !host.isEmpty else {
+              ["http", "https"].contains(scheme), var host = components.host, !host.isEmpty else {
             throw InvalidServer(description: "--server: expected a URL such as http://127.0.0.1:8010, got '\(text)'")
         }
         guard components.path.isEmpty || components.path == "/", components.query == nil else {
             throw InvalidServer(description: "--server: give only the scheme, host and port, got '\(text)'")
         }
+        // Kept without the brackets of a URL's IPv6 literal; `hostForURL` puts them back.
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         // The WebSocket library sends the host as the TLS server name (SNI), which may not be an
         // IP address; certificates name hosts anyway.
         if scheme == "https", Self.isIPAddress(host) {
