@@ -684,3 +684,21 @@ def test_multipart_filename_with_a_path_never_escapes(server, tmp_path):
     data_root = server.data_dir.parent
     hits = [p for p in data_root.rglob(f"*{marker}*")] + [p for p in Path.cwd().glob(f"*{marker}*")]
     assert hits == [], f"a file escaped the file area: {hits}"
+
+
+def test_multipart_bodies_that_stopped_the_process_are_400(server, tmp_path):
+    """Found by fuzzing: an empty boundary, and a byte outside ASCII in a part's header name,
+    each stopped chatd inside the multipart parser. Both are now refused with 400 and the server
+    keeps serving."""
+    _owner, token = new_user(server)
+    cases = [
+        ('multipart/form-data; boundary=""', b"--\r\n\r\n"),
+        ("multipart/form-data; boundary=XyZ",
+         b'--XyZ\r\nContent-D\xe9sposition: form-data; name="file"; filename="x.txt"\r\n\r\nhi\r\n--XyZ--\r\n'),
+    ]
+    for content_type, body in cases:
+        r = curl("-X", "POST", "-H", f"Content-Type: {content_type}", "--data-binary", "@-", *bearer(token),
+                 server.base + "/api/files", input=body)
+        assert_curl_error(r, 400, "bad_request")
+        assert server.proc.poll() is None, "chatd is still running"
+    assert server.get("/api/me", token).status_code == 200

@@ -299,6 +299,9 @@ struct FTPSession: Sendable {
             abortRequested = true
             return [.abortTransfer]
         case .stat(let path?):
+            // during a transfer only the bare STAT (its status) may run: a listing would take the
+            // transfer's place in `pending`, and its end would find nothing to answer 226 for
+            if pending != nil { return [.reply(.badSequence("Wait for the running command to finish."))] }
             return perform(.statusListing(path: path))
         case .stat(nil):
             return [.reply(.systemStatus([

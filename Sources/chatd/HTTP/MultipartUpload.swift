@@ -32,7 +32,12 @@ struct MultipartUpload {
         guard let contentType = request.headers[.contentType],
               contentType.lowercased().hasPrefix("multipart/form-data"),
               let boundary = boundary(of: contentType) else { throw Failure.notMultipart }
+        // multipart-kit stops the process on an empty boundary (a precondition)
+        guard isValidBoundary(boundary) else {
+            throw Failure.malformed("the multipart boundary must be 1 to 70 characters from RFC 2046's set")
+        }
         let parser = MultipartParser(boundary: boundary)
+        var headerGuard = MultipartHeaderGuard(boundary: boundary)
         var events: [Event] = []
         var pendingBody = ByteBuffer()
         parser.onHeader = { name, value in events.append(.header(name, value)) }
@@ -53,6 +58,9 @@ struct MultipartUpload {
         var fields: [String: String] = [:]
         do {
             for try await chunk in request.body {
+                guard headerGuard.admit(chunk.readableBytesView) else {
+                    throw Failure.malformed("a part's header name has a byte outside ASCII")
+                }
                 try parser.execute(chunk)
                 if pendingBody.readableBytes > 0 {
                     events.append(.body(pendingBody))
@@ -133,6 +141,13 @@ struct MultipartUpload {
         }
         parts.append(current)
         return parts
+    }
+
+    /// RFC 2046 §5.1.1: 1 to 70 of `bchars`, not ending in a space.
+    static func isValidBoundary(_ boundary: String) -> Bool {
+        let allowed = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? ".utf8)
+        let bytes = Array(boundary.utf8)
+        return (1...70).contains(bytes.count) && bytes.allSatisfy(allowed.contains) && bytes.last != UInt8(ascii: " ")
     }
 
     static func boundary(of contentType: String) -> String? {
