@@ -28,7 +28,7 @@ AUTOBAHN_PINS = autobahntestsuite==0.8.2 autobahn==0.10.9 txaio==2.1.0 Twisted==
 	typing==3.10.0.0 unittest2==1.1.0 traceback2==1.4.0 linecache2==1.0.0 argparse==1.4.0 \
 	wsaccel==0.6.6 ujson==2.0.3
 
-.PHONY: build release run test test-swift test-e2e test-deps soak-crash bench bench-files bench-ftp clean install install-files uninstall conformance
+.PHONY: build release run test test-swift test-e2e test-deps soak-crash bench bench-files bench-ftp clean install install-files uninstall conformance fuzz
 
 build:
 	$(SWIFT) build
@@ -82,6 +82,15 @@ conformance: test-deps
 # A soak, not a test: the crash loop of the test run (30 SIGKILLs) with 300 kills.
 soak-crash: build
 	CHATD_CRASH_ITERATIONS=300 CHATD_BIN="$$($(SWIFT) build --show-bin-path)/chatd" $(PYTHON) -m pytest Tests/e2e/test_crash_loop.py -q -s
+
+# libFuzzer targets for the parsers of untrusted input (Tests/Fuzz/fuzz.sh): a release build with
+# -sanitize=fuzzer,address in .build-fuzz, then FUZZ_SECONDS of fuzzing per target from its seed
+# corpus. New inputs are kept in .build-fuzz/corpus, crashes in .build-fuzz/artifacts, and a crash
+# fails the target. `make test` builds them unoptimised and runs each for 5 s (Tests/e2e/test_fuzz.py).
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	SWIFT="$(SWIFT)" FUZZ_SECONDS="$(FUZZ_SECONDS)" Tests/Fuzz/fuzz.sh
 
 # Benchmarks, not tests. `make bench`: every chat-bench scenario at its published size (about
 # 5 minutes on 2 cores), JSON lines on stdout, the results table on stderr and in .build/bench-results.md.

@@ -20,7 +20,9 @@ public enum FileName {
         if name == "." || name == ".." {
             return .failure(ProtocolError(.badRequest, "file name may not be '.' or '..'"))
         }
-        if name.hasPrefix(" ") || name.hasSuffix(" ") {
+        // By scalar: a space followed by a combining mark, or after a prepended mark, is part of
+        // a larger Character, which `hasPrefix(" ")` and `hasSuffix(" ")` would not see.
+        if name.unicodeScalars.first == " " || name.unicodeScalars.last == " " {
             return .failure(ProtocolError(.badRequest, "file name may not start or end with a space"))
         }
         for scalar in name.unicodeScalars {

@@ -1,0 +1,50 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// libFuzzer targets for chatd's parsers of untrusted input (`make fuzz`, Tests/e2e/test_fuzz.py).
+//
+// A package of its own because chatd is an executable target, which nothing can import: each
+// fuzzer compiles the chatd files it needs through relative symlinks in its source folder, and
+// Shared through a symlink to Sources/Shared. It is only meant to be built with
+// `-sanitize=fuzzer,address` (Tests/Fuzz/fuzz.sh), which links libFuzzer into each executable:
+// a harness's `@main` hands its `LLVMFuzzerTestOneInput` to libFuzzer's driver (FuzzSupport).
+//
+// The dependencies are chatd's, with the same URLs and lower bounds as the root Package.swift.
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+
+func fuzzer(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: ["FuzzSupport"] + dependencies, swiftSettings: swiftSettings)
+}
+
+let package = Package(
+    name: "chatd-fuzz",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+    ],
+    targets: [
+        .target(name: "Shared", swiftSettings: swiftSettings),
+        .target(name: "CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], swiftSettings: swiftSettings),
+        fuzzer("fuzz-json", ["Shared"]),
+        fuzzer("fuzz-client-frame", ["Shared"]),
+        fuzzer("fuzz-names", ["Shared"]),
+        fuzzer("fuzz-byte-range", []),
+        fuzzer("fuzz-ftp-command", [nioCore]),
+        fuzzer("fuzz-ftp-lines", [nioCore, .product(name: "NIOEmbedded", package: "swift-nio")]),
+        fuzzer("fuzz-ftp-session", ["Shared", nioCore]),
+        fuzzer("fuzz-multipart", [
+            "Shared",
+            nioCore,
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "MultipartKit", package: "multipart-kit"),
+        ]),
+    ]
+)

@@ -1,0 +1,1 @@
+../../../../Sources/chatd/HTTP/ByteRangeRequest.swift

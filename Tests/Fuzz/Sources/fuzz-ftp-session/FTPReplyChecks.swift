@@ -1,0 +1,1 @@
+../fuzz-ftp-command/FTPReplyChecks.swift

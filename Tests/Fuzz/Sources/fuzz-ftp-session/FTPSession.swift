@@ -1,0 +1,1 @@
+../../../../Sources/chatd/FTP/FTPSession.swift

@@ -1,0 +1,1 @@
+../../../../Sources/chatd/Files/StoredFile.swift

@@ -1,0 +1,1 @@
+../../../../Sources/chatd/HTTP/MultipartHeaderGuard.swift
