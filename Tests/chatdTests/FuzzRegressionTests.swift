@@ -38,20 +38,17 @@ struct FuzzRegressionTests {
     /// (`fe80::1%3`: NIO's `SocketAddress(ipAddress:)` keeps it as `sin6_scope_id`), which RFC 2428's
     /// grammar has no room for, and the bounce rule compares only the address bytes: an active data
     /// connection can go to the control peer's link-local address on another interface, which is
-    /// another host. A known issue until FTPAddress refuses a zone index (or compares it); then
-    /// remove `withKnownIssue` here and `hasZoneIndex` in the harness.
+    /// another host. EPRT now refuses a zone index (501) and the bounce rule compares it.
     @Test func eprtWithAZoneIndexIsRefused() throws {
-        withKnownIssue("EPRT accepts an IPv6 zone index that the bounce rule ignores (fuzz-ftp-command)") {
-            switch FTPCommand.parse(Array("EPRT |2|fe80::1%1|50000|\r\n".utf8)) {
-            case .failure(let reply): #expect(reply.code == 501)
-            case .success(let command): Issue.record("EPRT with a zone index parsed as \(command)")
-            }
+        switch FTPCommand.parse(Array("EPRT |2|fe80::1%1|50000|\r\n".utf8)) {
+        case .failure(let reply): #expect(reply.code == 501)
+        case .success(let command): Issue.record("EPRT with a zone index parsed as \(command)")
         }
         let peer = try SocketAddress(ipAddress: "fe80::1%1", port: 40000)
         let otherLink = try SocketAddress(ipAddress: "fe80::1%2", port: 50000)
-        withKnownIssue("the bounce rule ignores the zone index (fuzz-ftp-command)") {
-            #expect(!FTPAddress.isAllowedActiveTarget(otherLink, controlPeer: peer), "the same address on another link is another host")
-        }
+        let sameLink = try SocketAddress(ipAddress: "fe80::1%1", port: 50000)
+        #expect(!FTPAddress.isAllowedActiveTarget(otherLink, controlPeer: peer), "the same address on another link is another host")
+        #expect(FTPAddress.isAllowedActiveTarget(sameLink, controlPeer: peer))
     }
 
     /// fuzz-multipart: `Content-Type: multipart/form-data; boundary=""` (or `boundary= `) gave

@@ -70,8 +70,9 @@ enum FTPAddress {
         default: return .failure(malformed)
         }
         let portText = fields[3]
+        // RFC 2428's address has no zone index (`fe80::1%2`), which NIO would keep as the scope
         guard (1...5).contains(portText.count), portText.allSatisfy(\.isASCIIDigit),
-              let port = Int(portText), port <= 0xFFFF,
+              let port = Int(portText), port <= 0xFFFF, !fields[2].contains("%"),
               let address = try? SocketAddress(ipAddress: String(fields[2]), port: port) else {
             return .failure(malformed)
         }
@@ -128,7 +129,9 @@ enum FTPAddress {
     private static func canonicalHost(_ address: SocketAddress) -> [UInt8]? {
         if let octets = ipv4Octets(address) { return octets }
         if case .v6(let ipv6) = address {
+            // the zone is part of the host: fe80::1 on another link is another machine
             return withUnsafeBytes(of: ipv6.address.sin6_addr) { Array($0) }
+                + withUnsafeBytes(of: ipv6.address.sin6_scope_id) { Array($0) }
         }
         return nil
     }
