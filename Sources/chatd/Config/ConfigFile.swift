@@ -27,7 +27,7 @@ struct ConfigFile: Sendable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw LoadError(description: "cannot read config file \(path): \(Self.reason(error))")
+            throw LoadError(description: "cannot read config file \(path): \(StartupError.reason(error))")
         }
         return try parse(text, path: path)
     }
@@ -62,12 +62,5 @@ struct ConfigFile: Sendable {
             values[setting] = text
         }
         return ConfigFile(path: path, values: values)
-    }
-
-    private static func reason(_ error: any Error) -> String {
-        if let error = error as? CocoaError, let underlying = error.underlying as? POSIXError {
-            return String(cString: strerror(underlying.code.rawValue)).lowercased()
-        }
-        return "\(error)"
     }
 }

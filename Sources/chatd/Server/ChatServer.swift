@@ -52,11 +52,9 @@ enum ChatServer {
 
         let tls: TLSIdentity?
         do {
-            tls = try config.tls.map { try TLSIdentity(files: $0) }
-        } catch let error as TLSIdentity.LoadError {
-            throw StartupError(error.description)
+            tls = try config.tls.map { files throws(TLSIdentity.LoadError) in try TLSIdentity(files: files) }
         } catch {
-            throw StartupError("\(error)")
+            throw StartupError(error.description)
         }
         let capacity = FileDescriptorLimit.raise()
         let database = try ChatDatabase(dataDirectory: config.dataDirectory, logger: logger)
@@ -102,7 +100,7 @@ enum ChatServer {
             do {
                 ftp = try await FTPServer.bind(configuration: ftpConfiguration, files: files, accounts: accounts, logger: logger)
             } catch {
-                throw StartupError("cannot listen for FTP on \(ftpConfiguration.host):\(ftpConfiguration.port): \(Self.describe(error))")
+                throw StartupError("cannot listen for FTP on \(ftpConfiguration.host):\(ftpConfiguration.port): \(StartupError.reason(error))")
             }
         }
 
@@ -182,11 +180,11 @@ enum ChatServer {
             let metricsDown = config.metrics.flatMap { metricsReady.hasFired ? nil : "\($0.host):\($0.port) (metrics)" }
             switch (ready.hasFired, metricsDown) {
             case (true, let metrics?):
-                throw StartupError("cannot listen on \(metrics): \(Self.describe(error))")
+                throw StartupError("cannot listen on \(metrics): \(StartupError.reason(error))")
             case (false, let metrics?):
-                throw StartupError("cannot listen on \(config.httpHost):\(config.httpPort) or \(metrics): \(Self.describe(error))")
+                throw StartupError("cannot listen on \(config.httpHost):\(config.httpPort) or \(metrics): \(StartupError.reason(error))")
             case (false, nil):
-                throw StartupError("cannot listen on \(config.httpHost):\(config.httpPort): \(Self.describe(error))")
+                throw StartupError("cannot listen on \(config.httpHost):\(config.httpPort): \(StartupError.reason(error))")
             case (true, nil):
                 break
             }
@@ -204,22 +202,12 @@ enum ChatServer {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw StartupError("cannot create data directory \(path): \(describe(error))")
+            throw StartupError("cannot create data directory \(path): \(StartupError.reason(error))")
         }
         let probe = (path as NSString).appendingPathComponent(".write-test-\(getpid())")
         guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
             throw StartupError("data directory \(path) is not writable")
         }
         try? FileManager.default.removeItem(atPath: probe)
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if let io = error as? IOError {
-            return String(cString: strerror(io.errnoCode)).lowercased()
-        }
-        if let error = error as? CocoaError, let underlying = error.underlying as? POSIXError {
-            return String(cString: strerror(underlying.code.rawValue)).lowercased()
-        }
-        return "\(error)"
     }
 }

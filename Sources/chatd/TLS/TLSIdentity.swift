@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOSSL
 import Synchronization
@@ -54,7 +55,7 @@ final class TLSIdentity: Sendable {
         do {
             chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain)
         } catch {
-            throw LoadError(description: "cannot read the TLS certificate \(files.certificateChain): \(describe(error))")
+            throw LoadError(description: "cannot read the TLS certificate \(files.certificateChain): \(reason(files.certificateChain, error))")
         }
         guard !chain.isEmpty else {
             throw LoadError(description: "no PEM certificate in \(files.certificateChain)")
@@ -63,7 +64,7 @@ final class TLSIdentity: Sendable {
         do {
             key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
         } catch {
-            throw LoadError(description: "cannot read the TLS private key \(files.privateKey): \(describe(error))")
+            throw LoadError(description: "cannot read the TLS private key \(files.privateKey): \(reason(files.privateKey, error))")
         }
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
@@ -71,14 +72,14 @@ final class TLSIdentity: Sendable {
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {
-            throw LoadError(description: "the TLS key \(files.privateKey) does not fit the certificate \(files.certificateChain): \(describe(error))")
+            throw LoadError(description: "the TLS key \(files.privateKey) does not fit the certificate \(files.certificateChain): \(error)")
         }
     }
 
-    private static func describe(_ error: any Error) -> String {
-        switch error {
-        case let error as NIOSSLError: return "\(error)"
-        default: return "\(error)"
-        }
+    /// NIOSSL says only `failedToLoadCertificate` whether the file is missing, unreadable or not
+    /// PEM; the operator needs to know which.
+    private static func reason(_ path: String, _ error: any Error) -> String {
+        guard access(path, R_OK) == 0 else { return String(cString: strerror(errno)).lowercased() }
+        return "not a PEM file NIOSSL can load (\(error))"
     }
 }
