@@ -90,10 +90,6 @@ struct FTPFileArea: Sendable {
     /// 14 KB/s); the hop between rounds is noise at that size.
     static let retrieveChunk: Int64 = 4 << 20
 
-    /// Bytes of a file read per round when it goes through TLS, which `sendfile` cannot: HTTP's
-    /// download block. One round is written while the next is read, so memory stays at two.
-    static let protectedChunk = ByteCount.kibibytes(256)
-
     /// Runs a prepared transfer on an open data connection and closes it. The outcome comes once
     /// the connection is closed (under TLS, once close_notify went out), so the client has the
     /// end of the data before the 226.
@@ -193,15 +189,16 @@ struct FTPFileArea: Sendable {
         return .done
     }
 
-    /// A `RETR` under TLS: the file read in blocks of ``protectedChunk`` and written as buffers
-    /// through the TLS handler, the next block read while the last one is written.
+    /// A `RETR` under TLS, which `sendfile` cannot serve: the file read in blocks of
+    /// ``FileStore/readBlock`` and written as buffers through the TLS handler, the next block
+    /// read while the last one is written, so memory stays at two blocks.
     private func stream(_ file: StoredFile, from handle: ReadFileHandle, offset: Int64,
                         to data: FTPDataConnection) async -> FTPSession.Outcome {
         let channel = data.channel.channel
         var written: EventLoopFuture<Void>?
         let outcome: FTPSession.Outcome
         do {
-            for try await chunk in handle.readChunks(in: offset..<file.size, chunkLength: Self.protectedChunk) {
+            for try await chunk in handle.readChunks(in: offset..<file.size, chunkLength: FileStore.readBlock) {
                 try await written?.get()
                 written = channel.writeAndFlush(chunk)
             }

@@ -15,6 +15,11 @@ import _NIOFileSystem
 /// into `files/blobs` and only then committed to the database in one transaction: a reader sees
 /// the old file or the new one, never part of one, and a broken upload leaves nothing.
 final class FileStore: Sendable {
+    /// The block a download that cannot use `sendfile` reads a file in (HTTP without the splicer,
+    /// HTTPS, FTPS): large enough that the per-block hop is noise, small enough that a reader
+    /// holding one block while the next is written stays in constant memory.
+    static let readBlock = ByteCount.kibibytes(256)
+
     struct Limits: Sendable {
         var maxFileSize: Int64
         /// Bytes one owner may store in all; `nil` for no limit.

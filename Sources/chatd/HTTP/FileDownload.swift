@@ -8,7 +8,6 @@ import _NIOFileSystem
 /// Builds the answer to `GET`/`HEAD` of a file: validators, conditional requests, ranges, and a
 /// body streamed from an open descriptor in blocks, so memory does not grow with the file.
 enum FileDownload {
-    static let chunkLength = ByteCount.kibibytes(256)
 
     static func response(for request: Request, channel: any Channel, store: FileStore, name: String, headOnly: Bool) async throws -> Response {
         let (file, handle) = try await store.open(named: name)
@@ -61,7 +60,7 @@ enum FileDownload {
         }
         let body = ResponseBody(contentLength: bytes.count) { writer in
             do {
-                for try await chunk in handle.readChunks(in: bytes, chunkLength: chunkLength) {
+                for try await chunk in handle.readChunks(in: bytes, chunkLength: FileStore.readBlock) {
                     try await writer.write(chunk)
                 }
                 try await handle.close()
