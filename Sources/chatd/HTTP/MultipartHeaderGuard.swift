@@ -21,6 +21,16 @@ struct MultipartHeaderGuard: Sendable {
 
     private static let cr: UInt8 = 13, lf: UInt8 = 10, colon: UInt8 = 58
 
+    /// RFC 7230's `tchar`, the bytes the parser's table allows in a header name.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default:
+            Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+        }
+    }
+
     private let delimiter: [UInt8]
     private var state = State.preamble(matched: 0)
 
@@ -61,7 +71,7 @@ struct MultipartHeaderGuard: Sendable {
             } else if byte >= 0x80 {
                 return false
             } else {
-                state = .headerName(empty: false)
+                state = Self.isTokenByte(byte) ? .headerName(empty: false) : .done
             }
         case .headerValue:
             if byte == Self.cr { state = .postHeaderValue }
