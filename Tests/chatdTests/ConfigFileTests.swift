@@ -80,6 +80,21 @@ struct ConfigFileTests {
         #expect(config.ftp?.session.requireTLS == true)
     }
 
+    /// `check-config` prints `Setting.defaultText` for what nobody set: it must be what chatd
+    /// really runs with. Every default that is a value is resolved as if given as a flag; the
+    /// result must equal the built-in defaults, field for field.
+    @Test func defaultsShownByCheckConfigAreTheOnesInForce() throws {
+        let described: Set<Setting> = [.quota, .tlsCert, .tlsKey, .ftpPassivePorts]
+        var flags: [Setting: String] = [:]
+        for setting in Setting.allCases where !described.contains(setting) {
+            flags[setting] = setting.defaultText
+        }
+        flags[.quota] = "0"
+        let resolved = try ServerConfig(resolving: SettingSources(flags: flags))
+        #expect(String(describing: resolved) == String(describing: ServerConfig()))
+        #expect(ServerConfig().tls == nil && ServerConfig().ftp?.passivePorts == nil && ServerConfig().quota == nil)
+    }
+
     @Test func everySettingHasAFlag() throws {
         let help = ServeOptions.helpMessage(columns: 400)
         for setting in Setting.allCases {

@@ -100,6 +100,10 @@ def test_bad_config_files_are_refused_with_file_key_and_reason(tmp_path):
         assert checked.returncode == 1 and expected in checked.stderr, (name, checked.stderr)
         served = chatd("serve", "--config", str(path), "--data-dir", str(tmp_path / "d"), "--http", "127.0.0.1:0")
         assert served.returncode == 2 and expected in served.stderr, (name, served.stderr)
+    not_a_directory = tmp_path / "plain-file"
+    not_a_directory.write_text("x")
+    refused = chatd("check-config", "--data-dir", str(not_a_directory))
+    assert refused.returncode == 1 and "is not a directory" in refused.stderr, refused.stderr
     missing = chatd("check-config", "--config", str(tmp_path / "absent.toml"))
     assert missing.returncode == 1 and "absent.toml" in missing.stderr
     by_env = chatd("check-config", env={"CHATD_CONFIG": str(tmp_path / "typo.toml")})

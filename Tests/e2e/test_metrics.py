@@ -125,3 +125,21 @@ def test_ftp_metrics_count_sessions_transfers_and_bytes(make_server):
     assert m['chatd_upload_bytes_total{door="ftp"}'] == len(data)
     assert m['chatd_download_bytes_total{door="ftp"}'] == 2 * len(data) - 1
     assert m['chatd_upload_bytes_total{door="http"}'] == 0
+
+
+def test_metrics_address_in_use_stops_the_start_with_its_name(tmp_path):
+    """Both listeners bind as the server starts; a metrics port that is taken is named in the
+    one-line error, and the server does not run without the metrics it was asked for."""
+    import socket
+    import subprocess
+    from conftest import CHATD_BIN
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CHATD_")}
+        proc = subprocess.run([CHATD_BIN, "--data-dir", str(tmp_path / "d"), "--http", "127.0.0.1:0", "--ftp", "off",
+                               "--metrics", f"127.0.0.1:{port}"], capture_output=True, text=True, timeout=30, env=env,
+                              stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1, proc.stderr
+    assert f"127.0.0.1:{port} (metrics)" in proc.stderr and "address already in use" in proc.stderr, proc.stderr

@@ -205,5 +205,6 @@ def test_bad_tls_settings_fail_at_start_with_the_reason(tls_files, tmp_path, cas
                           capture_output=True, timeout=30, env=env, stdin=subprocess.DEVNULL)
     assert proc.returncode != 0
     message = proc.stderr.decode()
-    expected = {"key-mismatch": "does not fit", "missing-cert": "nope.pem", "cert-without-key": "needs tls-key"}[case]
+    expected = {"key-mismatch": "does not fit", "missing-cert": "nope.pem: no such file or directory",
+                "cert-without-key": "needs tls-key"}[case]
     assert expected in message, message
