@@ -46,7 +46,7 @@ final class BlobCopier {
             size += Int64(count)
         }
         guard fsync(output) == 0 else { throw .system("sync", destination, errno: errno) }
-        return Copied(size: size, sha256: hash.finalize().map { String(format: "%02x", $0) }.joined())
+        return Copied(size: size, sha256: hash.finalize().storedForm)
     }
 
     private static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, path: String) throws(BackupError) {

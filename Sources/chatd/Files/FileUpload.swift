@@ -84,7 +84,7 @@ final class FileUpload {
             await abort()
             throw FileError.storage("\(error)")
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = hasher.finalize().storedForm
         return try await store.commit(self, temporary: temporaryPath, size: size, sha256: digest)
     }
 
@@ -106,5 +106,13 @@ final class FileUpload {
             throw FileError.storage("\(error)")
         }
         written += Int64(block.readableBytes)
+    }
+}
+
+extension SHA256.Digest {
+    /// The digest as ``StoredFile/sha256`` records it (lower-case hex): what an upload stores and
+    /// a backup's copy is checked against, so both must write it the same way.
+    var storedForm: String {
+        map { String(format: "%02x", $0) }.joined()
     }
 }
