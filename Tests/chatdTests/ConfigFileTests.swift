@@ -95,6 +95,17 @@ struct ConfigFileTests {
         #expect(ServerConfig().tls == nil && ServerConfig().ftp?.passivePorts == nil && ServerConfig().quota == nil)
     }
 
+    /// `ServeOptions.flags` lists its properties by hand: a flag left out of it would be parsed
+    /// and then silently ignored.
+    @Test func everyFlagGivenReachesItsSetting() throws {
+        let switches: Set<Setting> = [.ftpAnonymous, .ftpRequireTLS]
+        for setting in Setting.allCases {
+            let arguments = switches.contains(setting) ? [setting.flag] : [setting.flag, "x"]
+            let flags = try ServeOptions.parse(arguments).flags
+            #expect(flags == [setting: switches.contains(setting) ? "true" : "x"], "\(setting.flag)")
+        }
+    }
+
     @Test func everySettingHasAFlag() throws {
         let help = ServeOptions.helpMessage(columns: 400)
         for setting in Setting.allCases {
