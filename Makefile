@@ -28,6 +28,11 @@ AUTOBAHN_PINS = autobahntestsuite==0.8.2 autobahn==0.10.9 txaio==2.1.0 Twisted==
 	typing==3.10.0.0 unittest2==1.1.0 traceback2==1.4.0 linecache2==1.0.0 argparse==1.4.0 \
 	wsaccel==0.6.6 ujson==2.0.3
 
+# $(call need,COMMAND,DEBIAN PACKAGES,WHAT NEEDS IT): installs the packages when COMMAND is
+# missing and we are root, else says what to install.
+need = @command -v $(1) >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends $(2); } || \
+	{ echo "$(3) need $(2): run 'apt-get install $(2)' as root" >&2; exit 1; }
+
 .PHONY: build release run test test-swift test-e2e test-deps soak-crash bench bench-files bench-ftp clean install install-files uninstall conformance fuzz
 
 build:
@@ -56,16 +61,11 @@ test-deps:
 	@$(PYTHON) -c "import websockets, pytest, requests, selenium" 2>/dev/null || \
 		$(PYTHON) -m pip install --quiet "websockets>=14" pytest requests selenium || \
 		$(PYTHON) -m pip install --quiet --break-system-packages websockets pytest requests selenium
-	@command -v lftp >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends lftp; } || \
-		{ echo "lftp is needed by the FTP tests: run 'apt-get install lftp' as root" >&2; exit 1; }
-	@command -v tmux >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends tmux; } || \
-		{ echo "tmux is needed by the chat-tui tests: run 'apt-get install tmux' as root" >&2; exit 1; }
-	@command -v chromedriver >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends chromium chromium-driver; } || \
-		{ echo "chromium and chromium-driver are needed by the browser tests: run 'apt-get install chromium chromium-driver' as root" >&2; exit 1; }
-	@command -v openssl >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends openssl; } || \
-		{ echo "openssl makes the TLS tests' certificates: run 'apt-get install openssl' as root" >&2; exit 1; }
-	@command -v groff >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends groff-base; } || \
-		{ echo "groff checks the manuals: run 'apt-get install groff-base' as root" >&2; exit 1; }
+	$(call need,lftp,lftp,the FTP tests)
+	$(call need,tmux,tmux,the chat-tui tests)
+	$(call need,chromedriver,chromium chromium-driver,the browser tests)
+	$(call need,openssl,openssl,the TLS tests)
+	$(call need,groff,groff-base,the manual checks)
 	@[ -x $(AUTOBAHN_VENV)/bin/wstest ] || { \
 		[ -x "$(PYTHON2)" ] || { echo "the WebSocket conformance test needs Python 2.7 for Autobahn|Testsuite: $(PYTHON2) is missing (run 'pyenv install 2.7.18' or give PYTHON2=...)" >&2; exit 1; }; \
 		"$(PYTHON2)" -m virtualenv --version >/dev/null 2>&1 || "$(PYTHON2)" -m pip install --quiet "virtualenv==20.15.1"; \
