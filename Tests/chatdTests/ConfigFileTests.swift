@@ -84,12 +84,13 @@ struct ConfigFileTests {
     /// really runs with. Every default that is a value is resolved as if given as a flag; the
     /// result must equal the built-in defaults, field for field.
     @Test func defaultsShownByCheckConfigAreTheOnesInForce() throws {
-        let described: Set<Setting> = [.quota, .tlsCert, .tlsKey, .ftpPassivePorts]
+        let described: Set<Setting> = [.quota, .tlsCert, .tlsKey, .ftpPassivePorts, .database]
         var flags: [Setting: String] = [:]
         for setting in Setting.allCases where !described.contains(setting) {
             flags[setting] = setting.defaultText
         }
         flags[.quota] = "0"
+        flags[.database] = "sqlite"
         let resolved = try ServerConfig(resolving: SettingSources(flags: flags))
         #expect(String(describing: resolved) == String(describing: ServerConfig()))
         #expect(ServerConfig().tls == nil && ServerConfig().ftp?.passivePorts == nil && ServerConfig().quota == nil)

@@ -9,6 +9,8 @@ extension ServerConfig {
             sources.value(setting).map { ($0.text, $0.name) }
         }
         if let (v, _) = value(.dataDir) { dataDirectory = v }
+        if let (v, name) = value(.database) { database = try DatabaseLocation(parsing: v, option: name) }
+        if let (v, name) = value(.nodeTimeout) { nodeTimeout = try OptionParsing.positiveInt(v, option: name, range: 3...3600) }
         if let (v, name) = value(.http) { (httpHost, httpPort) = try OptionParsing.hostPort(v, option: name) }
         if let (v, name) = value(.registration) {
             guard let policy = Accounts.Registration(rawValue: v) else {

@@ -4,6 +4,11 @@ import Shared
 /// Everything `chatd serve` runs with, after flags, environment and defaults were resolved.
 struct ServerConfig: Sendable {
     var dataDirectory = "./data"
+    /// `--database`: the embedded SQLite file, or a PostgreSQL server shared by several nodes.
+    var database = DatabaseLocation.sqlite
+    /// Seconds a cluster node may stay silent before the others count its sessions as gone;
+    /// it sends a heartbeat every third of this. Unused with SQLite.
+    var nodeTimeout = 15
     var httpHost = "127.0.0.1"
     var httpPort = 8010
     var registration = Accounts.Registration.open

@@ -5,6 +5,8 @@
 /// every setting with its value and where the value came from.
 enum Setting: String, CaseIterable, Sendable {
     case dataDir = "data-dir"
+    case database
+    case nodeTimeout = "node-timeout"
     case http
     case registration
     case maxFileSize = "max-file-size"
@@ -46,6 +48,8 @@ enum Setting: String, CaseIterable, Sendable {
     var defaultText: String {
         switch self {
         case .dataDir: "./data"
+        case .database: "sqlite (DATA_DIR/chatd.sqlite)"
+        case .nodeTimeout: "15"
         case .http: "127.0.0.1:8010"
         case .registration: "open"
         case .maxFileSize: "1G"

@@ -11,6 +11,12 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Directory for the database and logs (CHATD_DATA_DIR). Default: ./data")
     var dataDir: String?
 
+    @Option(help: "sqlite, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require] to share one store between cluster nodes (CHATD_DATABASE). Default: sqlite")
+    var database: String?
+
+    @Option(help: "Seconds a cluster node may miss heartbeats before the others mark its users gone, 3-3600 (CHATD_NODE_TIMEOUT). Default: 15")
+    var nodeTimeout: String?
+
     @Option(help: "HOST:PORT of the HTTP and WebSocket listener (CHATD_HTTP). Default: 127.0.0.1:8010")
     var http: String?
 
@@ -80,7 +86,7 @@ struct ServeOptions: ParsableArguments {
     /// The flags given, by setting; a switch not given is absent, so the environment or file decide.
     var flags: [Setting: String] {
         let given: [(Setting, String?)] = [
-            (.dataDir, dataDir), (.http, http), (.registration, registration), (.maxFileSize, maxFileSize),
+            (.dataDir, dataDir), (.database, database), (.nodeTimeout, nodeTimeout), (.http, http), (.registration, registration), (.maxFileSize, maxFileSize),
             (.quota, quota), (.messageChars, messageChars), (.rate, rate), (.logLevel, logLevel),
             (.pingInterval, pingInterval), (.sessionQueue, sessionQueue), (.lockoutName, lockoutName),
             (.lockoutAddress, lockoutAddress), (.bcryptCost, bcryptCost), (.tokenDays, tokenDays),
