@@ -27,10 +27,10 @@ struct FileStoreTests {
             database = try ChatDatabase(dataDirectory: directory, logger: quietLogger)
             let events = EventLog()
             self.events = events
-            store = FileStore(dataDirectory: directory, database: database, limits: .init(maxFileSize: maxFileSize, quota: quota),
+            store = FileStore(dataDirectory: directory, catalog: SQLiteFileCatalog(database: database), limits: .init(maxFileSize: maxFileSize, quota: quota),
                               logger: quietLogger) { change in events.events.withLock { $0.append(change) } }
             try await store.recover()
-            let accounts = AccountStore(database: database)
+            let accounts = SQLiteAccountStore(database: database)
             if let existing = try await accounts.account(nameKey: "alice") {
                 alice = existing
             } else {

@@ -26,10 +26,10 @@ struct ChatCore {
 
     init(rate: RateLimiter.Rate = .unlimited, messageChars: Int = 4000) throws {
         database = try ChatDatabase(dataDirectory: makeTemporaryDirectory(), logger: quietLogger)
-        accounts = Accounts(store: AccountStore(database: database), hasher: PasswordHasher(cost: 10), registration: .open,
+        accounts = Accounts(store: SQLiteAccountStore(database: database), hasher: PasswordHasher(cost: 10), registration: .open,
                             throttle: LoginThrottle(), logger: quietLogger)
         let hub = ChatHub(logger: quietLogger)
-        let messages = MessageStore(database: database)
+        let messages = SQLiteMessageStore(database: database)
         let log = MessageLog(store: messages, hub: hub, logger: quietLogger)
         chat = ChatService(accounts: accounts, hub: hub, log: log, messages: messages, rateLimiter: RateLimiter(rate: rate),
                            limits: .init(messageChars: messageChars, fileBytes: 1 << 30, outboundQueueBytes: 1 << 20),

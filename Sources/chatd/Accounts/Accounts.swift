@@ -32,45 +32,48 @@ final class Accounts: Sendable {
         let tokenHash: Data
     }
 
-    let store: AccountStore
+    let store: any AccountStore
     let hasher: PasswordHasher
     let registration: Registration
     let tokenLifetimeMillis: Int64
-    private let throttle: Mutex<LoginThrottle>
+    private let loginGuard: any LoginGuard
     private let directory = Mutex(AccountDirectory())
     private let rosterCache = Mutex<AccountRoster?>(nil)
     private let logger: Logger
 
-    init(store: AccountStore, hasher: PasswordHasher, registration: Registration, throttle: LoginThrottle,
+    init(store: any AccountStore, hasher: PasswordHasher, registration: Registration, loginGuard: any LoginGuard,
          tokenLifetimeDays: Int = 30, logger: Logger) {
         self.store = store
         self.hasher = hasher
         self.registration = registration
-        self.throttle = Mutex(throttle)
+        self.loginGuard = loginGuard
         self.tokenLifetimeMillis = Int64(tokenLifetimeDays) * 86_400_000
         self.logger = logger
+    }
+
+    /// One node's accounts, with lockouts kept in this process.
+    convenience init(store: any AccountStore, hasher: PasswordHasher, registration: Registration, throttle: LoginThrottle,
+                     tokenLifetimeDays: Int = 30, logger: Logger) {
+        self.init(store: store, hasher: hasher, registration: registration, loginGuard: LocalLoginGuard(throttle),
+                  tokenLifetimeDays: tokenLifetimeDays, logger: logger)
     }
 
     /// Logs in, creating the account first when registration is open and the name is new.
     /// - Parameter address: the client's address, for the per-address lockout.
     func login(username: String, password: String, address: String) async throws(LoginError) -> LoginResult {
         let key = Username.canonicalKey(username)
-        let now = Self.now()
-        if let wait = throttle.withLock({ $0.retryAfter(nameKey: key, address: address, now: now) }) {
-            logger.notice("login refused: locked", metadata: ["user": "\(username)", "address": "\(address)"])
-            throw .locked(retryAfterSeconds: Int(wait.rounded(.up)))
-        }
         do {
+            try await checkLock(key: key, username: username, address: address)
             if let credentials = try await store.credentials(nameKey: key) {
                 guard try await hasher.verify(password, against: credentials.passwordHash) else {
-                    return try failure(key: key, username: username, address: address)
+                    throw try await failure(key: key, username: username, address: address)
                 }
-                throttle.withLock { $0.recordSuccess(nameKey: key) }
+                try await loginGuard.recordSuccess(nameKey: key)
                 return LoginResult(token: try await issueToken(for: credentials.account), account: credentials.account, created: false)
             }
             guard registration == .open else {
                 try await hasher.verifyDecoy(password)
-                return try failure(key: key, username: username, address: address)
+                throw try await failure(key: key, username: username, address: address)
             }
             return try await register(username: username, password: password, address: address)
         } catch let error as LoginError {
@@ -85,21 +88,16 @@ final class Accounts: Sendable {
     /// their own session (FTP). Failures count towards the same lockouts as ``login(username:password:address:)``.
     func verify(username: String, password: String, address: String) async throws(LoginError) -> Account {
         let key = Username.canonicalKey(username)
-        if let wait = throttle.withLock({ $0.retryAfter(nameKey: key, address: address, now: Self.now()) }) {
-            logger.notice("login refused: locked", metadata: ["user": "\(username)", "address": "\(address)"])
-            throw .locked(retryAfterSeconds: Int(wait.rounded(.up)))
-        }
         do {
+            try await checkLock(key: key, username: username, address: address)
             guard let credentials = try await store.credentials(nameKey: key) else {
                 try await hasher.verifyDecoy(password)
-                _ = try failure(key: key, username: username, address: address)
-                throw LoginError.invalidCredentials
+                throw try await failure(key: key, username: username, address: address)
             }
             guard try await hasher.verify(password, against: credentials.passwordHash) else {
-                _ = try failure(key: key, username: username, address: address)
-                throw LoginError.invalidCredentials
+                throw try await failure(key: key, username: username, address: address)
             }
-            throttle.withLock { $0.recordSuccess(nameKey: key) }
+            try await loginGuard.recordSuccess(nameKey: key)
             return credentials.account
         } catch let error as LoginError {
             throw error
@@ -109,10 +107,18 @@ final class Accounts: Sendable {
         }
     }
 
-    private func failure(key: String, username: String, address: String) throws(LoginError) -> LoginResult {
-        throttle.withLock { $0.recordFailure(nameKey: key, address: address, now: Self.now()) }
+    private func checkLock(key: String, username: String, address: String) async throws {
+        if let wait = try await loginGuard.retryAfter(nameKey: key, address: address) {
+            logger.notice("login refused: locked", metadata: ["user": "\(username)", "address": "\(address)"])
+            throw LoginError.locked(retryAfterSeconds: Int(wait.rounded(.up)))
+        }
+    }
+
+    /// Counts a failed attempt and returns the error to answer it with.
+    private func failure(key: String, username: String, address: String) async throws -> LoginError {
+        try await loginGuard.recordFailure(nameKey: key, address: address)
         logger.notice("login failed", metadata: ["user": "\(username)", "address": "\(address)"])
-        throw .invalidCredentials
+        return .invalidCredentials
     }
 
     private func register(username: String, password: String, address: String) async throws -> LoginResult {
@@ -125,7 +131,7 @@ final class Accounts: Sendable {
         let account: Account
         do {
             account = try await store.create(name: username, passwordHash: try await hasher.hash(password), nowMillis: Timestamp.nowMillis())
-        } catch AccountStore.StoreError.nameTaken {
+        } catch AccountStoreError.nameTaken {
             // another login registered the same name a moment ago: log in against that account
             return try await login(username: username, password: password, address: address)
         }

@@ -10,7 +10,11 @@ import Synchronization
 /// The registry sits behind one short lock that is held only to look sessions up or change
 /// presence; frames are encoded before taking it and enqueueing never blocks, so a slow
 /// client cannot hold up the hub or anybody else.
-final class ChatHub: Sendable {
+///
+/// With a ``PresenceRelay`` (cluster nodes) the hub still tracks this node's sessions but no
+/// longer decides joins and leaves: it reports its first and last sessions per account to the
+/// relay, and the notices come back from the cluster for every node alike.
+final class ChatHub: MessageDelivery {
     private struct Registry {
         var byAccount: [Int64: [ChatSession]] = [:]
         /// Every session, kept as one array so that a broadcast takes a snapshot by reference.
@@ -19,11 +23,13 @@ final class ChatHub: Sendable {
 
     private let registry = Mutex(Registry())
     private let logger: Logger
+    private let relay: (any PresenceRelay)?
     let metrics: ChatMetrics
 
-    init(logger: Logger, metrics: ChatMetrics = .disabled) {
+    init(logger: Logger, metrics: ChatMetrics = .disabled, relay: (any PresenceRelay)? = nil) {
         self.logger = logger
         self.metrics = metrics
+        self.relay = relay
     }
 
     /// Registers a session. When it is its account's first, everybody else is told it joined.
@@ -35,7 +41,9 @@ final class ChatHub: Sendable {
             let first = registry.byAccount[session.account.id, default: []].isEmpty
             registry.byAccount[session.account.id, default: []].append(session)
             registry.all.append(session)
-            if first {
+            if first, let relay {
+                relay.localPresenceChanged(session.account, online: true)
+            } else if first {
                 // under the lock, so that join and leave notices of one account cannot cross
                 let frame = FrameEncoder.encode(joined)
                 var drains = DrainRequests()
@@ -58,7 +66,10 @@ final class ChatHub: Sendable {
                   let index = sessions.firstIndex(where: { $0 === session }) else { return }
             sessions.remove(at: index)
             registry.all.removeAll { $0 === session }
-            if sessions.isEmpty {
+            if sessions.isEmpty, let relay {
+                registry.byAccount[session.account.id] = nil
+                relay.localPresenceChanged(session.account, online: false)
+            } else if sessions.isEmpty {
                 registry.byAccount[session.account.id] = nil
                 let frame = FrameEncoder.encode(left)
                 var drains = DrainRequests()
@@ -78,7 +89,13 @@ final class ChatHub: Sendable {
     /// it under the lock is free and looking up in it needs no lock).
     func presence() -> (Int64) -> Bool {
         let byAccount = registry.withLock { $0.byAccount }
-        return { byAccount[$0] != nil }
+        guard let elsewhere = relay?.onlineAnywhere() else { return { byAccount[$0] != nil } }
+        return { byAccount[$0] != nil || elsewhere.contains($0) }
+    }
+
+    /// The accounts with a session on this node.
+    func localAccounts() -> [Account] {
+        registry.withLock { $0.byAccount.values.compactMap(\.first?.account) }
     }
 
     var sessionCount: Int {
@@ -88,11 +105,12 @@ final class ChatHub: Sendable {
     /// Sends committed messages, in id order, to everyone who can see each. The sender's own
     /// sessions get a copy carrying `client_id`; everybody else gets one shared encoding. Writers
     /// are woken once for the whole batch.
-    func deliver(_ batch: [(message: StoredMessage, clientID: String?)]) {
+    func deliver(_ batch: [StoredMessage]) {
         var drains = DrainRequests()
         var everyone: [ChatSession]?
         var deliveries = 0
-        for (message, clientID) in batch {
+        for message in batch {
+            let clientID = message.clientID
             let plain = FrameEncoder.encode(.message(message.wire()))
             let own = clientID.map { FrameEncoder.encode(.message(message.wire(clientID: $0))) } ?? plain
             let senderID = message.sender.id
@@ -143,6 +161,13 @@ final class ChatHub: Sendable {
             session.send(frame, into: &drains)
         }
         drains.schedule()
+    }
+
+    /// Tells every session but the account's own that it came online or went offline: the
+    /// cluster's decision, arriving the same way on every node.
+    func announce(_ account: Account, online: Bool) {
+        let frame = FrameEncoder.encode(ServerFrame.info(.init(event: online ? .join : .leave, user: account.name)))
+        send(frame, toAllExceptAccount: account.id)
     }
 
     /// Closes every session that logged in with this token (after `POST /api/logout`).

@@ -14,13 +14,13 @@ final class ChatService: Sendable {
     let accounts: Accounts
     let hub: ChatHub
     let log: MessageLog
-    let messages: MessageStore
-    let rateLimiter: RateLimiter
+    let messages: any MessageStore
+    let rateLimiter: any MessageRateLimit
     let limits: Limits
     let serverVersion: String
     private let logger: Logger
 
-    init(accounts: Accounts, hub: ChatHub, log: MessageLog, messages: MessageStore, rateLimiter: RateLimiter,
+    init(accounts: Accounts, hub: ChatHub, log: MessageLog, messages: any MessageStore, rateLimiter: any MessageRateLimit,
          limits: Limits, serverVersion: String, logger: Logger) {
         self.accounts = accounts
         self.hub = hub
@@ -82,13 +82,13 @@ final class ChatService: Sendable {
     private func handle(_ frame: ClientFrame, from session: ChatSession) async throws {
         switch frame {
         case .broadcast(let text, let clientID):
-            try await submit(MessageDraft(sender: session.account, recipient: nil, body: text), clientID: clientID, from: session)
+            try await submit(MessageDraft(sender: session.account, recipient: nil, body: text, clientID: clientID), from: session)
 
         case .direct(let to, let text, let clientID):
             guard let recipient = try await accounts.account(named: to) else {
                 throw FrameRejection(ProtocolError(.unknownUser, "no user named '\(to)'"), clientID: clientID)
             }
-            try await submit(MessageDraft(sender: session.account, recipient: recipient, body: text), clientID: clientID, from: session)
+            try await submit(MessageDraft(sender: session.account, recipient: recipient, body: text, clientID: clientID), from: session)
 
         case .users:
             session.send(FrameEncoder.encode(.users(try await userList())))
@@ -119,12 +119,12 @@ final class ChatService: Sendable {
         }
     }
 
-    private func submit(_ draft: MessageDraft, clientID: String?, from session: ChatSession) async throws {
-        guard rateLimiter.allow(accountID: session.account.id, now: Double(Timestamp.nowMillis()) / 1000) else {
+    private func submit(_ draft: MessageDraft, from session: ChatSession) async throws {
+        guard try await rateLimiter.allow(accountID: session.account.id) else {
             hub.metrics.rateLimitedFrames.increment()
-            throw FrameRejection(ProtocolError(.rateLimited, "too many messages; slow down"), clientID: clientID)
+            throw FrameRejection(ProtocolError(.rateLimited, "too many messages; slow down"), clientID: draft.clientID)
         }
-        await log.append(MessageLog.Entry(draft: draft, clientID: clientID, origin: session))
+        await log.append(MessageLog.Entry(draft: draft, origin: session))
     }
 
     /// The conversation a `chat` field names, from the point of view of `account`.

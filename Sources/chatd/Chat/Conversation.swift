@@ -37,6 +37,8 @@ struct MessageDraft: Sendable {
     /// `nil` for the broadcast channel.
     let recipient: Account?
     let body: String
+    /// The sender's `client_id`, echoed to the sender's own sessions only.
+    let clientID: String?
 }
 
 /// A message as committed to the database, with its id.
@@ -46,6 +48,8 @@ struct StoredMessage: Sendable {
     let recipient: Account?
     let body: String
     let createdAtMillis: Int64
+    /// The sender's `client_id`, echoed to the sender's own sessions only.
+    let clientID: String?
 
     func wire(clientID: String? = nil) -> ChatMessage {
         ChatMessage(id: id, from: sender.name, to: recipient?.name, message: body,

@@ -12,10 +12,9 @@ import Synchronization
 /// The queue is bounded: when it is full, ``append(_:)`` waits, which stops that client's
 /// reader and, through TCP, the client itself.
 final class MessageLog: Service, Sendable {
-    /// A message waiting to be stored, with what is needed to answer its sender.
+    /// A message waiting to be stored, with the session to tell if storing fails.
     struct Entry: Sendable {
         let draft: MessageDraft
-        let clientID: String?
         let origin: ChatSession?
     }
 
@@ -26,16 +25,21 @@ final class MessageLog: Service, Sendable {
         var stopping = false
     }
 
-    let store: MessageStore
+    let store: any MessageStore
     let hub: ChatHub
+    /// Who sends committed batches on: the hub itself on a single node, the cluster's
+    /// ``MessageFeed`` when messages from other nodes must be merged in id order.
+    let delivery: any MessageDelivery
     let capacity: Int
     let maxBatch: Int
     private let pending = Mutex(Pending())
     private let logger: Logger
 
-    init(store: MessageStore, hub: ChatHub, capacity: Int = 8192, maxBatch: Int = 1024, logger: Logger) {
+    init(store: any MessageStore, hub: ChatHub, delivery: (any MessageDelivery)? = nil, capacity: Int = 8192, maxBatch: Int = 1024,
+         logger: Logger) {
         self.store = store
         self.hub = hub
+        self.delivery = delivery ?? hub
         self.capacity = capacity
         self.maxBatch = maxBatch
         self.logger = logger
@@ -103,11 +107,11 @@ final class MessageLog: Service, Sendable {
                 let direct = stored.count { $0.recipient != nil }
                 hub.metrics.directMessagesIn.increment(by: direct)
                 hub.metrics.broadcastMessagesIn.increment(by: stored.count - direct)
-                hub.deliver(zip(stored, batch).map { ($0, $1.clientID) })
+                delivery.deliver(stored)
             } catch {
                 logger.error("storing messages failed", metadata: ["count": "\(batch.count)", "error": "\(error)"])
                 for entry in batch {
-                    entry.origin?.send(FrameEncoder.error(ProtocolError(.internal, "the message could not be stored"), clientID: entry.clientID))
+                    entry.origin?.send(FrameEncoder.error(ProtocolError(.internal, "the message could not be stored"), clientID: entry.draft.clientID))
                 }
             }
         }

@@ -1,8 +1,16 @@
+import Shared
 import Synchronization
+
+/// Where `--rate` is enforced: in this process (``RateLimiter``), or in the database cluster
+/// nodes share, so that an account's sessions on every node draw from one bucket.
+protocol MessageRateLimit: Sendable {
+    /// Takes one message's token for `accountID` if there is one.
+    func allow(accountID: Int64) async throws -> Bool
+}
 
 /// Per-account token buckets for `--rate N[/BURST]`: an account may send `burst` messages at
 /// once and `perSecond` on average, summed over all its sessions.
-final class RateLimiter: Sendable {
+final class RateLimiter: MessageRateLimit {
     struct Rate: Sendable, Equatable {
         var perSecond: Double
         var burst: Double
@@ -24,6 +32,10 @@ final class RateLimiter: Sendable {
 
     init(rate: Rate) {
         self.rate = rate
+    }
+
+    func allow(accountID: Int64) -> Bool {
+        allow(accountID: accountID, now: Double(Timestamp.nowMillis()) / 1000)
     }
 
     /// Takes one token for `accountID` if there is one.

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import Logging
 import NIOCore
 import NIOPosix
@@ -11,9 +10,13 @@ import _NIOFileSystem
 /// quota, atomic uploads, and the `file` events. No door holds rules of its own.
 ///
 /// Content lives under server-generated names in `files/blobs`; the user-facing name, owner,
-/// size and hash live in the database. An upload streams into `files/tmp`, is synced, renamed
+/// size and hash live in the database (``FileCatalog``). An upload streams into `files/tmp`, is synced, renamed
 /// into `files/blobs` and only then committed to the database in one transaction: a reader sees
 /// the old file or the new one, never part of one, and a broken upload leaves nothing.
+///
+/// Nodes of a cluster share the data directory. Two nodes writing the same name each write
+/// their own temporary file and blob (random names, so no path is ever written by two), and the
+/// catalog's transaction decides which record wins; the loser's blob is removed as replaced.
 final class FileStore: Sendable {
     /// The block a download that cannot use `sendfile` reads a file in (HTTP without the splicer,
     /// HTTPS, FTPS): large enough that the per-block hop is noise, small enough that a reader
@@ -27,19 +30,23 @@ final class FileStore: Sendable {
     }
 
     let limits: Limits
-    let database: ChatDatabase
+    let catalog: any FileCatalog
+    /// Whether other processes write into this data directory too (cluster nodes): start-up
+    /// clean-up then leaves young files alone, as they may be another node's work in progress.
+    let shared: Bool
     let blobDirectory: FilePath
     let temporaryDirectory: FilePath
     private let onChange: @Sendable (FileEvent) -> Void
     private let fileSystem: FileSystem
     private let logger: Logger
 
-    init(dataDirectory: String, database: ChatDatabase, limits: Limits, logger: Logger,
+    init(dataDirectory: String, catalog: any FileCatalog, shared: Bool = false, limits: Limits, logger: Logger,
          onChange: @escaping @Sendable (FileEvent) -> Void) {
         let root = FilePath(dataDirectory).appending("files")
         self.blobDirectory = root.appending("blobs")
         self.temporaryDirectory = root.appending("tmp")
-        self.database = database
+        self.catalog = catalog
+        self.shared = shared
         self.limits = limits
         self.onChange = onChange
         self.fileSystem = FileSystem(threadPool: .singleton)
@@ -50,16 +57,12 @@ final class FileStore: Sendable {
 
     /// Every file, sorted by the bytes of its UTF-8 name.
     func list() async throws -> [StoredFile] {
-        try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM files ORDER BY name").map(Self.file(from:))
-        }
+        try await catalog.list()
     }
 
     func file(named raw: String) async throws -> StoredFile? {
         guard case .success(let name) = FileName.validate(raw) else { return nil }
-        return try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM files WHERE name = ?", arguments: [name]).map(Self.file(from:))
-        }
+        return try await catalog.file(named: name)
     }
 
     /// Opens a file's content for reading. The descriptor keeps the content readable even if
@@ -100,11 +103,7 @@ final class FileStore: Sendable {
         if let declaredSize, declaredSize > limits.maxFileSize {
             throw FileError.tooLarge(limit: limits.maxFileSize)
         }
-        let (existing, othersUsage) = try await database.pool.read { db in
-            (try Row.fetchOne(db, sql: "SELECT * FROM files WHERE name = ?", arguments: [name]).map(Self.file(from:)),
-             try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM files WHERE owner_id = ? AND name != ?",
-                                arguments: [owner.id, name]) ?? 0)
-        }
+        let (existing, othersUsage) = try await catalog.uploadCheck(name: name, ownerID: owner.id)
         if let existing, existing.ownerID != owner.id {
             throw FileError.ownedByAnother(name: name, owner: existing.ownerName)
         }
@@ -160,22 +159,7 @@ final class FileStore: Sendable {
         let target = try Self.checkedName(rawTarget)
         let (original, renamed, replaced): (StoredFile, StoredFile, StoredFile?)
         do {
-            (original, renamed, replaced) = try await database.pool.write { db in
-                guard let file = try Row.fetchOne(db, sql: "SELECT * FROM files WHERE name = ?", arguments: [source]).map(Self.file(from:)) else {
-                    throw FileError.notFound(source)
-                }
-                guard file.ownerID == account.id else { throw FileError.notOwner(name: source, owner: file.ownerName) }
-                guard target != source else { return (file, file, nil) }
-                let existing = try Row.fetchOne(db, sql: "SELECT * FROM files WHERE name = ?", arguments: [target]).map(Self.file(from:))
-                if let existing, existing.ownerID != account.id {
-                    throw FileError.ownedByAnother(name: target, owner: existing.ownerName)
-                }
-                try db.execute(sql: "DELETE FROM files WHERE name = ?", arguments: [target])
-                try db.execute(sql: "UPDATE files SET name = ? WHERE name = ?", arguments: [target, source])
-                let renamed = StoredFile(name: target, ownerID: file.ownerID, ownerName: file.ownerName, size: file.size,
-                                         sha256: file.sha256, blob: file.blob, uploadedAtMillis: file.uploadedAtMillis)
-                return (file, renamed, existing)
-            }
+            (original, renamed, replaced) = try await catalog.rename(from: source, to: target, by: account.id)
         } catch let error as FileError {
             throw error
         } catch {
@@ -207,23 +191,7 @@ final class FileStore: Sendable {
                                 sha256: sha256, blob: blob, uploadedAtMillis: Timestamp.nowMillis())
         let previous: StoredFile?
         do {
-            previous = try await database.pool.write { [limits] db in
-                let existing = try Row.fetchOne(db, sql: "SELECT * FROM files WHERE name = ?", arguments: [stored.name]).map(Self.file(from:))
-                if let existing, existing.ownerID != stored.ownerID {
-                    throw FileError.ownedByAnother(name: stored.name, owner: existing.ownerName)
-                }
-                if let quota = limits.quota {
-                    let others = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM files WHERE owner_id = ? AND name != ?",
-                                                    arguments: [stored.ownerID, stored.name]) ?? 0
-                    if others + stored.size > quota { throw FileError.quotaExceeded(quota: quota) }
-                }
-                try db.execute(sql: """
-                    INSERT INTO files (name, owner_id, owner_name, size, sha256, blob, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (name) DO UPDATE SET owner_id = excluded.owner_id, owner_name = excluded.owner_name,
-                        size = excluded.size, sha256 = excluded.sha256, blob = excluded.blob, uploaded_at = excluded.uploaded_at
-                    """, arguments: [stored.name, stored.ownerID, stored.ownerName, stored.size, stored.sha256, stored.blob, stored.uploadedAtMillis])
-                return existing
-            }
+            previous = try await catalog.record(stored, quota: limits.quota)
         } catch {
             await removeQuietly(blobPath)
             if let error = error as? FileError { throw error }
@@ -243,14 +211,7 @@ final class FileStore: Sendable {
         let name = try Self.checkedName(raw)
         let removed: StoredFile
         do {
-            removed = try await database.pool.write { db in
-                guard let file = try Row.fetchOne(db, sql: "SELECT * FROM files WHERE name = ?", arguments: [name]).map(Self.file(from:)) else {
-                    throw FileError.notFound(name)
-                }
-                guard file.ownerID == account.id else { throw FileError.notOwner(name: name, owner: file.ownerName) }
-                try db.execute(sql: "DELETE FROM files WHERE name = ?", arguments: [name])
-                return file
-            }
+            removed = try await catalog.remove(named: name, by: account.id)
         } catch let error as FileError {
             throw error
         } catch {
@@ -266,27 +227,30 @@ final class FileStore: Sendable {
 
     /// Creates the directories and removes what a crash can leave: temporary uploads, content
     /// no row points to, rows whose content is gone. Each is logged.
+    ///
+    /// In a shared data directory another node may be writing a temporary file, or have renamed
+    /// a blob it has not recorded yet, right now: only files untouched for ``sharedGrace`` are
+    /// taken for leftovers there (an upload writes at least every idle timeout, or is cut).
     func recover() async throws(StartupError) {
         do {
             for directory in [blobDirectory, temporaryDirectory] {
                 try await fileSystem.createDirectory(at: directory, withIntermediateDirectories: true, permissions: nil)
             }
-            for leftover in try await entries(of: temporaryDirectory) {
+            for leftover in try await leftovers(in: temporaryDirectory) {
                 logger.notice("removing an unfinished upload left by a crash", metadata: ["path": "\(temporaryDirectory.appending(leftover))"])
                 await removeQuietly(temporaryDirectory.appending(leftover))
             }
             let rows = try await list()
             let referenced = Set(rows.map(\.blob))
             let present = Set(try await entries(of: blobDirectory))
-            for orphan in present.subtracting(referenced) {
+            let old = Set(try await leftovers(in: blobDirectory))
+            for orphan in present.subtracting(referenced).intersection(old) {
                 logger.notice("removing content that no file refers to", metadata: ["blob": "\(orphan)"])
                 await removeQuietly(blobDirectory.appending(orphan))
             }
             for row in rows where !present.contains(row.blob) {
                 logger.warning("forgetting a file whose content is missing", metadata: ["name": "\(row.name)", "blob": "\(row.blob)"])
-                _ = try await database.pool.write { db in
-                    try db.execute(sql: "DELETE FROM files WHERE name = ? AND blob = ?", arguments: [row.name, row.blob])
-                }
+                try await catalog.forget(name: row.name, blob: row.blob)
             }
         } catch {
             throw StartupError("cannot prepare the file area under \(blobDirectory.removingLastComponent()): \(error)")
@@ -302,13 +266,26 @@ final class FileStore: Sendable {
         }
     }
 
-    private static func file(from row: Row) -> StoredFile {
-        StoredFile(name: row["name"], ownerID: row["owner_id"], ownerName: row["owner_name"], size: row["size"],
-                   sha256: row["sha256"], blob: row["blob"], uploadedAtMillis: row["uploaded_at"])
-    }
-
     private static func newBlobName() -> String {
         (0..<16).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max)) }.joined()
+    }
+
+    /// How old a file in a shared data directory must be before start-up clean-up may take it
+    /// for a crash's leftover.
+    static let sharedGrace: TimeInterval = 3600
+
+    /// The entries of `directory` that start-up clean-up may remove: all of them, or in a shared
+    /// directory those not modified for ``sharedGrace``.
+    private func leftovers(in directory: FilePath) async throws -> [String] {
+        let names = try await entries(of: directory)
+        guard shared else { return names }
+        return try await NIOThreadPool.singleton.runIfActive {
+            let cutoff = Date().addingTimeInterval(-Self.sharedGrace)
+            return names.filter { name in
+                let attributes = try? FileManager.default.attributesOfItem(atPath: directory.appending(name).string)
+                return (attributes?[.modificationDate] as? Date).map { $0 < cutoff } ?? false
+            }
+        }
     }
 
     private func entries(of directory: FilePath) async throws -> [String] {

@@ -11,6 +11,12 @@ struct StoredFile: Sendable, Equatable {
     let blob: String
     let uploadedAtMillis: Int64
 
+    /// The same file under another name (a rename keeps the content, owner and time).
+    func renamed(to name: String) -> StoredFile {
+        StoredFile(name: name, ownerID: ownerID, ownerName: ownerName, size: size, sha256: sha256, blob: blob,
+                   uploadedAtMillis: uploadedAtMillis)
+    }
+
     var wire: FileInfo {
         FileInfo(name: name, owner: ownerName, size: size, uploadedAt: Timestamp.rfc3339(millis: uploadedAtMillis), sha256: sha256)
     }

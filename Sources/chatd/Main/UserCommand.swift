@@ -3,8 +3,9 @@ import Foundation
 import Logging
 import Shared
 
-/// `chatd user add|passwd|del|list`: account administration on the data directory, safe to run
-/// while the server is running (SQLite serialises the writes).
+/// `chatd user add|passwd|del|list`: account administration on the data directory's SQLite
+/// database or the cluster's PostgreSQL one, safe to run while servers are running (the
+/// database serialises the writes).
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
@@ -15,14 +16,26 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "Data directory (CHATD_DATA_DIR). Default: ./data")
         var dataDir: String?
 
-        func open() throws -> AccountStore {
-            let directory = dataDir ?? ProcessInfo.processInfo.environment["CHATD_DATA_DIR"] ?? "./data"
+        @Option(help: "sqlite, or the cluster's postgres:// URL (CHATD_DATABASE). Default: sqlite")
+        var database: String?
+
+        /// Runs `body` with the accounts of the configured database, closing it afterwards.
+        func withStore<T>(_ body: (any AccountStore) async throws -> T) async throws -> T {
+            let environment = ProcessInfo.processInfo.environment
+            let directory = dataDir ?? environment["CHATD_DATA_DIR"] ?? "./data"
+            let logger = Logger(label: "chatd.user", factory: { _ in SwiftLogNoOpLogHandler() })
+            let storage: ChatStorage
             do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                return AccountStore(database: try ChatDatabase(dataDirectory: directory, logger: Logger(label: "chatd.user", factory: { _ in SwiftLogNoOpLogHandler() })))
+                let location = try DatabaseLocation(parsing: database ?? environment["CHATD_DATABASE"] ?? "sqlite", option: "--database")
+                if location == .sqlite {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                }
+                storage = try await ChatStorage.open(location, dataDirectory: directory, logger: logger)
             } catch {
                 throw UserError("\(error)")
             }
+            defer { storage.close(logger: logger) }
+            return try await body(storage.accounts)
         }
     }
 
@@ -39,13 +52,14 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             try await UserCommand.report {
                 if case .failure(let error) = Username.checkRegistrable(name, byOperator: true) { throw UserError(error.message) }
-                let store = try location.open()
                 let password = try UserCommand.readPassword(prompt: "Password for \(name): ")
                 let hash = try await PasswordHasher(cost: 10).hash(password)
-                do {
-                    _ = try await store.create(name: name, passwordHash: hash, nowMillis: Timestamp.nowMillis())
-                } catch AccountStore.StoreError.nameTaken {
-                    throw UserError("an account named '\(name)' already exists")
+                try await location.withStore { store in
+                    do {
+                        _ = try await store.create(name: name, passwordHash: hash, nowMillis: Timestamp.nowMillis())
+                    } catch AccountStoreError.nameTaken {
+                        throw UserError("an account named '\(name)' already exists")
+                    }
                 }
                 print("created \(name)")
             }
@@ -59,12 +73,13 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await UserCommand.report {
-                let store = try location.open()
-                guard try await store.account(nameKey: Username.canonicalKey(name)) != nil else { throw UserError("no account named '\(name)'") }
-                let password = try UserCommand.readPassword(prompt: "New password for \(name): ")
-                let hash = try await PasswordHasher(cost: 10).hash(password)
-                let account = try await store.setPassword(nameKey: Username.canonicalKey(name), passwordHash: hash)
-                print("password changed for \(account.name); its tokens were revoked")
+                try await location.withStore { store in
+                    guard try await store.account(nameKey: Username.canonicalKey(name)) != nil else { throw UserError("no account named '\(name)'") }
+                    let password = try UserCommand.readPassword(prompt: "New password for \(name): ")
+                    let hash = try await PasswordHasher(cost: 10).hash(password)
+                    let account = try await store.setPassword(nameKey: Username.canonicalKey(name), passwordHash: hash)
+                    print("password changed for \(account.name); its tokens were revoked")
+                }
             }
         }
     }
@@ -76,11 +91,13 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await UserCommand.report {
-                do {
-                    let account = try await location.open().delete(nameKey: Username.canonicalKey(name))
-                    print("deleted \(account.name)")
-                } catch AccountStore.StoreError.noSuchAccount {
-                    throw UserError("no account named '\(name)'")
+                try await location.withStore { store in
+                    do {
+                        let account = try await store.delete(nameKey: Username.canonicalKey(name))
+                        print("deleted \(account.name)")
+                    } catch AccountStoreError.noSuchAccount {
+                        throw UserError("no account named '\(name)'")
+                    }
                 }
             }
         }
@@ -92,8 +109,10 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await UserCommand.report {
-                for account in try await location.open().roster().accounts {
-                    print(account.name)
+                try await location.withStore { store in
+                    for account in try await store.roster().accounts {
+                        print(account.name)
+                    }
                 }
             }
         }

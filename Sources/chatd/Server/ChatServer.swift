@@ -11,8 +11,9 @@ import Shared
 /// Builds chatd from a ``ServerConfig`` and runs it until SIGTERM/SIGINT (or ``Handle/shutdown()``).
 ///
 /// Shutdown order matters and is the reverse of the service list: first every chat session is
-/// closed with 1001, then FTP sessions are told 421 and closed, then the HTTP server stops, then the message log commits what is still
-/// queued, and last the database is checkpointed and closed.
+/// closed with 1001, then FTP sessions are told 421 and closed, then the HTTP server stops, then
+/// a cluster node leaves the cluster, then the message log commits what is still queued, and last
+/// the database is checkpointed and closed.
 enum ChatServer {
     /// What a running server tells whoever started it.
     struct Handle: Sendable {
@@ -57,38 +58,50 @@ enum ChatServer {
             throw StartupError(error.description)
         }
         let capacity = FileDescriptorLimit.raise()
-        let database = try ChatDatabase(dataDirectory: config.dataDirectory, logger: logger)
-        defer {
-            do {
-                try database.close()
-                logger.info("database closed")
-            } catch {
-                logger.error("closing the database failed", metadata: ["error": "\(error)"])
-            }
-        }
+        let storage = try await ChatStorage.open(config.database, dataDirectory: config.dataDirectory, logger: logger)
+        defer { storage.close(logger: logger) }
 
+        // One node keeps lockouts, rate buckets and presence in memory; cluster nodes share them
+        // through the database.
+        let loginGuard: any LoginGuard
+        let rateLimit: any MessageRateLimit
+        var presence: ClusterPresence?
+        switch storage.backend {
+        case .sqlite:
+            loginGuard = LocalLoginGuard(LoginThrottle(namePolicy: config.nameLockout, addressPolicy: config.addressLockout))
+            rateLimit = RateLimiter(rate: config.rate)
+        case .postgres(let database):
+            loginGuard = PostgresLoginGuard(database: database, namePolicy: config.nameLockout, addressPolicy: config.addressLockout)
+            rateLimit = PostgresRateLimiter(database: database, rate: config.rate)
+            presence = ClusterPresence(database: database, label: "\(ProcessInfo.processInfo.hostName) http=\(config.httpHost):\(config.httpPort)",
+                                       timeout: .seconds(config.nodeTimeout), logger: logger)
+        }
         let accounts = Accounts(
-            store: AccountStore(database: database),
+            store: storage.accounts,
             hasher: PasswordHasher(cost: UInt8(config.bcryptCost)),
             registration: config.registration,
-            throttle: LoginThrottle(namePolicy: config.nameLockout, addressPolicy: config.addressLockout),
+            loginGuard: loginGuard,
             tokenLifetimeDays: config.tokenLifetimeDays,
             logger: logger)
         let metricsEndpoint = config.metrics.map { _ in MetricsEndpoint() }
         let metrics = metricsEndpoint.map { ChatMetrics(factory: $0.factory) } ?? .disabled
-        let hub = ChatHub(logger: logger, metrics: metrics)
-        let messages = MessageStore(database: database)
-        let log = MessageLog(store: messages, hub: hub, logger: logger)
+        let hub = ChatHub(logger: logger, metrics: metrics, relay: presence)
+        let cluster = try await Self.joinCluster(storage: storage, presence: presence, hub: hub, logger: logger)
+        let log = MessageLog(store: storage.messages, hub: hub, delivery: cluster?.feed, logger: logger)
         let chat = ChatService(
-            accounts: accounts, hub: hub, log: log, messages: messages, rateLimiter: RateLimiter(rate: config.rate),
+            accounts: accounts, hub: hub, log: log, messages: storage.messages, rateLimiter: rateLimit,
             limits: .init(messageChars: config.messageChars, fileBytes: config.maxFileSize, outboundQueueBytes: config.outboundQueueBytes),
             serverVersion: "chatd \(Chatd.version)", logger: logger)
 
         let files = FileStore(
-            dataDirectory: config.dataDirectory, database: database,
+            dataDirectory: config.dataDirectory, catalog: storage.files, shared: cluster != nil,
             limits: .init(maxFileSize: config.maxFileSize, quota: config.quota), logger: logger
         ) { change in
-            hub.sendToAll(FrameEncoder.encode(.file(change)))
+            if let cluster {
+                cluster.announce(change)
+            } else {
+                hub.sendToAll(FrameEncoder.encode(.file(change)))
+            }
         }
         try await files.recover()
 
@@ -141,7 +154,11 @@ enum ChatServer {
             },
             logger: logger)
 
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: log), .init(service: app)]
+        // shut down in reverse: the cluster node says goodbye after the listeners closed and
+        // before the message log's last commit
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: log)]
+        if let cluster { services.append(.init(service: cluster)) }
+        services.append(.init(service: app))
         if let ftp { services.append(.init(service: ftp)) }
         let metricsReady = ReadySignal()
         if let metricsEndpoint, let (host, port) = config.metrics {
@@ -162,8 +179,9 @@ enum ChatServer {
             guard let port = await ready.wait() else { return }
             var metadata: Logger.Metadata = [
                 "http": "\(config.httpHost):\(port)", "data": "\(config.dataDirectory)", "registration": "\(config.registration.rawValue)",
-                "connections": "\(capacity)",
+                "connections": "\(capacity)", "database": "\(storage.kind)",
             ]
+            if let cluster { metadata["node"] = "\(cluster.presence.nodeID)" }
             if let ftp { metadata["ftp"] = "\(ftp.configuration.host):\(ftp.localAddress.port ?? 0)" }
             if let (host, _) = config.metrics, let port = await metricsReady.wait() { metadata["metrics"] = "\(host):\(port)" }
             if tls != nil { metadata["tls"] = "on" }
@@ -194,6 +212,21 @@ enum ChatServer {
         ready.fail()
         metricsReady.fail()
         logger.info("chatd stopped")
+    }
+
+    /// With PostgreSQL: registers this node and builds what merges the other nodes' messages,
+    /// presence and file changes into this one's. `nil` with SQLite.
+    private static func joinCluster(storage: ChatStorage, presence: ClusterPresence?, hub: ChatHub,
+                                    logger: Logger) async throws(StartupError) -> ClusterNode? {
+        guard case .postgres(let database) = storage.backend, let presence else { return nil }
+        let store = PostgresMessageStore(database: database)
+        do {
+            let feed = MessageFeed(store: store, hub: hub, startAfter: try await store.newestID(), logger: logger)
+            try await presence.register()
+            return ClusterNode(database: database, presence: presence, feed: feed, hub: hub, logger: logger)
+        } catch {
+            throw StartupError("cannot join the cluster in \(database.location): \(PostgresDatabase.describe(error))")
+        }
     }
 
     /// Creates the data directory and proves it is writable, so that a bad path fails at start

@@ -1,131 +1,50 @@
 import Foundation
-import GRDB
-import Shared
 
-/// SQL for accounts and login tokens. Tokens are stored only as their SHA-256 hash.
-struct AccountStore: Sendable {
-    let database: ChatDatabase
-
-    enum StoreError: Error {
-        case nameTaken
-        case noSuchAccount
-    }
-
-    struct Credentials: Sendable {
-        let account: Account
-        let passwordHash: String
-    }
-
-    func credentials(nameKey: String) async throws -> Credentials? {
-        try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, name, password_hash FROM accounts WHERE name_key = ?", arguments: [nameKey])
-                .map { Credentials(account: Account(id: $0["id"], name: $0["name"]), passwordHash: $0["password_hash"]) }
-        }
-    }
-
-    func account(nameKey: String) async throws -> Account? {
-        try await credentials(nameKey: nameKey)?.account
-    }
+/// Accounts and login tokens, as every backend stores them. Tokens are stored only as their
+/// SHA-256 hash, so a copy of the database does not log anybody in.
+protocol AccountStore: Sendable {
+    func credentials(nameKey: String) async throws -> AccountCredentials?
 
     /// Creates an account whose read markers start at the newest message (PROTOCOL.md §6).
-    func create(name: String, passwordHash: String, nowMillis: Int64) async throws -> Account {
-        do {
-            return try await database.pool.write { db in
-                let base = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM messages") ?? 0
-                try db.execute(
-                    sql: "INSERT INTO accounts (name, name_key, password_hash, created_at, read_base) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [name, Username.canonicalKey(name), passwordHash, nowMillis, base])
-                return Account(id: db.lastInsertedRowID, name: name)
-            }
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-            throw StoreError.nameTaken
-        }
-    }
+    /// Throws ``AccountStoreError/nameTaken`` when the name (in any case) exists.
+    func create(name: String, passwordHash: String, nowMillis: Int64) async throws -> Account
 
     /// Sets a new password and revokes every token of the account.
-    func setPassword(nameKey: String, passwordHash: String) async throws -> Account {
-        try await database.pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT id, name FROM accounts WHERE name_key = ?", arguments: [nameKey]) else {
-                throw StoreError.noSuchAccount
-            }
-            let account = Account(id: row["id"], name: row["name"])
-            try db.execute(sql: "UPDATE accounts SET password_hash = ? WHERE id = ?", arguments: [passwordHash, account.id])
-            try db.execute(sql: "DELETE FROM tokens WHERE account_id = ?", arguments: [account.id])
-            return account
-        }
-    }
+    func setPassword(nameKey: String, passwordHash: String) async throws -> Account
 
     /// Removes the account, its tokens and read markers; its messages stay, under the old name.
-    func delete(nameKey: String) async throws -> Account {
-        try await database.pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT id, name FROM accounts WHERE name_key = ?", arguments: [nameKey]) else {
-                throw StoreError.noSuchAccount
-            }
-            let account = Account(id: row["id"], name: row["name"])
-            try db.execute(sql: "DELETE FROM accounts WHERE id = ?", arguments: [account.id])
-            return account
-        }
-    }
+    func delete(nameKey: String) async throws -> Account
 
     /// Every account and the version of the table they were read at, in one read.
-    func roster() async throws -> AccountRoster {
-        try await database.pool.read { db in
-            let accounts = try Row.fetchAll(db, sql: "SELECT id, name FROM accounts ORDER BY name_key")
-                .map { Account(id: $0["id"], name: $0["name"]) }
-            return AccountRoster(accounts: accounts, version: try Self.rosterVersion(db))
-        }
-    }
+    func roster() async throws -> AccountRoster
 
     /// The accounts table's version (see ``AccountRoster``).
-    func rosterVersion() async throws -> AccountRoster.Version {
-        try await database.pool.read { db in try Self.rosterVersion(db) }
-    }
+    func rosterVersion() async throws -> AccountRoster.Version
 
-    static func rosterVersion(_ db: Database) throws -> AccountRoster.Version {
-        let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS top FROM accounts")
-        return AccountRoster.Version(count: row?["n"] ?? 0, maxID: row?["top"] ?? 0)
-    }
-
-    func insertToken(hash: Data, accountID: Int64, nowMillis: Int64, expiresMillis: Int64) async throws {
-        try await database.pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO tokens (hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                arguments: [hash, accountID, nowMillis, expiresMillis])
-        }
-    }
+    func insertToken(hash: Data, accountID: Int64, nowMillis: Int64, expiresMillis: Int64) async throws
 
     /// The account a token belongs to, if it is valid. Expiry slides: a token used more than an
     /// hour after its last extension is extended again, so an active user is never logged out
     /// while an unused token still runs out.
-    func account(tokenHash: Data, nowMillis: Int64, lifetimeMillis: Int64) async throws -> Account? {
-        // Rows are not Sendable: map them inside the closure, so that this is GRDB's async `read`.
-        // The blocking one would hold a cooperative thread while waiting for a reader, and the
-        // readers held by async reads are only released on a cooperative thread: a deadlock.
-        let found = try await database.pool.read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT a.id, a.name, t.expires_at FROM tokens t JOIN accounts a ON a.id = t.account_id
-                WHERE t.hash = ?
-                """, arguments: [tokenHash])
-                .map { (account: Account(id: $0["id"], name: $0["name"]), expires: $0["expires_at"] as Int64) }
-        }
-        guard let found else { return nil }
-        let expires = found.expires
-        if expires <= nowMillis {
-            try await deleteToken(hash: tokenHash)
-            return nil
-        }
-        let refreshed = nowMillis + lifetimeMillis
-        if refreshed - expires > 3_600_000 {
-            try await database.pool.write { db in
-                try db.execute(sql: "UPDATE tokens SET expires_at = ? WHERE hash = ?", arguments: [refreshed, tokenHash])
-            }
-        }
-        return found.account
-    }
+    func account(tokenHash: Data, nowMillis: Int64, lifetimeMillis: Int64) async throws -> Account?
 
-    func deleteToken(hash: Data) async throws {
-        try await database.pool.write { db in
-            try db.execute(sql: "DELETE FROM tokens WHERE hash = ?", arguments: [hash])
-        }
+    func deleteToken(hash: Data) async throws
+}
+
+extension AccountStore {
+    func account(nameKey: String) async throws -> Account? {
+        try await credentials(nameKey: nameKey)?.account
     }
+}
+
+/// An account with the bcrypt hash its password is checked against.
+struct AccountCredentials: Sendable {
+    let account: Account
+    let passwordHash: String
+}
+
+/// Why an ``AccountStore`` refused a change.
+enum AccountStoreError: Error {
+    case nameTaken
+    case noSuchAccount
 }

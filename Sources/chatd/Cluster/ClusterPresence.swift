@@ -1,0 +1,200 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// Presence across cluster nodes: an account is online while any node has a session of it.
+///
+/// Each node keeps a `presence` row per account it has sessions of, and a `nodes` row it
+/// refreshes every heartbeat. Every change happens in a transaction under
+/// ``PostgresDatabase/Lock/presence`` that also decides, by counting the account's rows,
+/// whether the change made it come online or go offline anywhere; only then does it NOTIFY,
+/// inside the same transaction. So each transition is announced once, in commit order, whichever
+/// nodes race. A node that stops heart-beating for ``timeout`` is removed by whichever node
+/// looks next (the same transaction, the same counting), so its users' leave notices go out
+/// once too.
+final class ClusterPresence: PresenceRelay {
+    let nodeID: UUID
+    let label: String
+    let timeout: Duration
+    private let database: PostgresDatabase
+    private let online = Mutex<[Int64: Account]>([:])
+    private let changes: AsyncStream<(Account, Bool)>
+    private let changesInput: AsyncStream<(Account, Bool)>.Continuation
+    private let logger: Logger
+
+    init(database: PostgresDatabase, label: String, timeout: Duration, logger: Logger) {
+        self.nodeID = UUID()
+        self.label = label
+        self.timeout = timeout
+        self.database = database
+        self.logger = logger
+        // Unbounded, but each entry is one session opening or closing on this node: the
+        // sessions themselves bound it.
+        (changes, changesInput) = AsyncStream.makeStream()
+    }
+
+    // MARK: PresenceRelay
+
+    func localPresenceChanged(_ account: Account, online: Bool) {
+        changesInput.yield((account, online))
+    }
+
+    func onlineAnywhere() -> Set<Int64> {
+        Set(online.withLock { $0.keys })
+    }
+
+    // MARK: events from the bus
+
+    /// Applies a join or leave another node (or this one) announced; returns whether it changed
+    /// what this node knew, i.e. whether its sessions must be told.
+    func heard(_ account: Account, online isOnline: Bool) -> Bool {
+        online.withLock { online in
+            if isOnline {
+                return online.updateValue(account, forKey: account.id) == nil
+            }
+            return online.removeValue(forKey: account.id) != nil
+        }
+    }
+
+    /// Reads who is online from the table (after the listener (re)connected, when notifications
+    /// may have been missed) and returns what changed since what this node knew.
+    func reload() async throws -> (joined: [Account], left: [Account]) {
+        let rows = try await database.client.query("SELECT DISTINCT account_id, account_name FROM presence", logger: logger)
+        var fresh: [Int64: Account] = [:]
+        for try await (id, name) in rows.decode((Int64, String).self) {
+            fresh[id] = Account(id: id, name: name)
+        }
+        return online.withLock { online in
+            let joined = fresh.filter { online[$0.key] == nil }.map(\.value)
+            let left = online.filter { fresh[$0.key] == nil }.map(\.value)
+            online = fresh
+            return (joined, left)
+        }
+    }
+
+    // MARK: this node's rows
+
+    /// Announces this node. Its presence rows follow as sessions open.
+    func register() async throws {
+        try await database.client.query("""
+            INSERT INTO nodes (id, label, heartbeat_at) VALUES (\(nodeID), \(label), now())
+            ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
+            """, logger: logger)
+    }
+
+    /// Writes this node's presence changes, one transaction each, in the order they happened;
+    /// returns when the stream is finished (``finish()``).
+    func runChanges() async {
+        for await (account, isOnline) in changes {
+            await retrying("presence change") {
+                try await self.apply(account, online: isOnline)
+            }
+        }
+    }
+
+    func finish() {
+        changesInput.finish()
+    }
+
+    private func apply(_ account: Account, online isOnline: Bool) async throws {
+        let logger = logger
+        try await database.client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresDatabase.Lock.presence.rawValue))", logger: logger)
+            if isOnline {
+                try await connection.query("""
+                    INSERT INTO presence (node_id, account_id, account_name) VALUES (\(nodeID), \(account.id), \(account.name))
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            } else {
+                try await connection.query("DELETE FROM presence WHERE node_id = \(nodeID) AND account_id = \(account.id)", logger: logger)
+            }
+            let rows = try await connection.query("SELECT COUNT(*) FROM presence WHERE account_id = \(account.id)", logger: logger)
+            var count: Int64 = 0
+            for try await n in rows.decode(Int64.self) { count = n }
+            if isOnline ? count == 1 : count == 0 {
+                try await Self.notify(.presence(account: account, online: isOnline), on: connection, logger: logger)
+            }
+        }
+    }
+
+    /// Refreshes this node's heartbeat. If the others already took it for dead (a pause longer
+    /// than the timeout), it registers again and puts back the accounts it still has sessions of.
+    func heartbeat(localAccounts: () -> [Account]) async throws {
+        let rows = try await database.client.query(
+            "UPDATE nodes SET heartbeat_at = now() WHERE id = \(nodeID) RETURNING id", logger: logger)
+        var alive = false
+        for try await _ in rows.decode(UUID.self) { alive = true }
+        guard !alive else { return }
+        logger.warning("this node was taken for dead by the cluster; registering again", metadata: ["node": "\(nodeID)"])
+        try await register()
+        for account in localAccounts() {
+            changesInput.yield((account, true))
+        }
+    }
+
+    /// Removes nodes silent for longer than ``timeout`` (and presence rows of nodes that are gone),
+    /// announcing each account that no node has any more.
+    func reapDeadNodes() async throws {
+        let seconds = Double(timeout.components.seconds)
+        try await removeNodes(where: "heartbeat_at < now() - make_interval(secs => \(seconds))", reason: "missed heartbeats")
+    }
+
+    /// Removes this node and its presence at shutdown, announcing whoever is now offline.
+    func goodbye() async {
+        await retrying("leaving the cluster", attempts: 3) {
+            try await self.removeNodes(where: "id = '\(self.nodeID.uuidString)'", reason: "shut down")
+        }
+    }
+
+    private func removeNodes(where condition: String, reason: String) async throws {
+        let logger = logger
+        let gone: [(UUID, String)] = try await database.client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresDatabase.Lock.presence.rawValue))", logger: logger)
+            var dead: [(UUID, String)] = []
+            let removed = try await connection.query(
+                PostgresQuery(unsafeSQL: "DELETE FROM nodes WHERE \(condition) RETURNING id, label"), logger: logger)
+            for try await (id, label) in removed.decode((UUID, String).self) { dead.append((id, label)) }
+            // rows of nodes that no longer exist: the dead ones, and any left by a change that
+            // raced a node's own goodbye
+            let rows = try await connection.query("""
+                DELETE FROM presence WHERE node_id NOT IN (SELECT id FROM nodes) RETURNING account_id, account_name
+                """, logger: logger)
+            var candidates: [Int64: Account] = [:]
+            for try await (id, name) in rows.decode((Int64, String).self) { candidates[id] = Account(id: id, name: name) }
+            for account in candidates.values {
+                let left = try await connection.query("SELECT COUNT(*) FROM presence WHERE account_id = \(account.id)", logger: logger)
+                var count: Int64 = 0
+                for try await n in left.decode(Int64.self) { count = n }
+                if count == 0 {
+                    try await Self.notify(.presence(account: account, online: false), on: connection, logger: logger)
+                }
+            }
+            return dead
+        }
+        for (id, label) in gone where id != nodeID {
+            logger.notice("cluster node removed", metadata: ["node": "\(id)", "label": "\(label)", "reason": "\(reason)"])
+        }
+    }
+
+    static func notify(_ event: ClusterEvent, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_notify(\(PostgresMessageStore.channel), \(event.payload))", logger: logger)
+    }
+
+    /// Runs `work` until it succeeds (a database that is briefly away must not lose a presence
+    /// change), giving up after `attempts` if given.
+    private func retrying(_ what: String, attempts: Int = .max, _ work: () async throws -> Void) async {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try await work()
+                return
+            } catch {
+                logger.warning("\(what) failed; retrying", metadata: ["error": "\(PostgresDatabase.describe(error))"])
+                if attempt >= attempts || Task.isCancelled { return }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}

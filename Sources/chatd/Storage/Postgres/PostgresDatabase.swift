@@ -1,0 +1,102 @@
+import Logging
+import NIOSSL
+import PostgresNIO
+
+/// The PostgreSQL database that cluster nodes share: a connection pool, the schema's
+/// migrations, and the advisory locks that order what nodes do concurrently.
+///
+/// The pool runs in a task of its own from ``open(_:logger:)`` to ``close()``, so that every
+/// store can use it from the first query on (the schema is migrated before anything else runs).
+final class PostgresDatabase: Sendable {
+    let client: PostgresClient
+    let location: DatabaseLocation.Postgres
+    let logger: Logger
+    private let runTask: Task<Void, Never>
+
+    /// Keys of the transaction-scoped advisory locks (`pg_advisory_xact_lock`): one number space
+    /// for chatd, so that it cannot collide with another application's locks by accident.
+    enum Lock: Int64 {
+        /// Held while migrating, so that two nodes starting together migrate once.
+        case migrations = 0x6368_6174_0001
+        /// Held by every message insert until it commits: ids are then taken in commit order.
+        case messages = 0x6368_6174_0002
+        /// Held by every change of cluster presence, so that join and leave decisions of one
+        /// account cannot interleave between nodes.
+        case presence = 0x6368_6174_0003
+    }
+
+    /// The first key of the two-key advisory locks on one file name or one owner's quota.
+    static let fileNameLockSpace: Int32 = 0x6368_6601
+    static let fileOwnerLockSpace: Int32 = 0x6368_6602
+
+    private init(client: PostgresClient, location: DatabaseLocation.Postgres, logger: Logger) {
+        self.client = client
+        self.location = location
+        self.logger = logger
+        runTask = Task { await client.run() }
+    }
+
+    /// Connects and brings the schema up to date.
+    static func open(_ location: DatabaseLocation.Postgres, logger: Logger) async throws(StartupError) -> PostgresDatabase {
+        let database = PostgresDatabase(client: PostgresClient(configuration: clientConfiguration(location), backgroundLogger: logger),
+                                        location: location, logger: logger)
+        do {
+            try await PostgresMigrations.migrate(database)
+        } catch {
+            database.close()
+            throw StartupError("cannot use the database \(location): \(PostgresDatabase.describe(error))")
+        }
+        logger.debug("database open", metadata: ["database": "\(location)"])
+        return database
+    }
+
+    func close() {
+        runTask.cancel()
+    }
+
+    /// What a dedicated connection (the listener of ``ClusterBus``) connects with.
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        var configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: try Self.connectionTLS(location.tls))
+        configuration.options.connectTimeout = .seconds(10)
+        return configuration
+    }
+
+    /// A PostgreSQL error as one line: the server's message when there is one, not the query.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                return message
+            }
+            return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+        }
+        return "\(error)"
+    }
+
+    /// Whether the error is PostgreSQL's unique violation (SQLSTATE 23505).
+    static func isUniqueViolation(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+    }
+
+    private static func clientConfiguration(_ location: DatabaseLocation.Postgres) -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS = switch location.tls {
+        case .disable: .disable
+        case .prefer: .prefer(.makeClientConfiguration())
+        case .require: .require(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(10)
+        return configuration
+    }
+
+    private static func connectionTLS(_ mode: DatabaseLocation.Postgres.TLSMode) throws -> PostgresConnection.Configuration.TLS {
+        switch mode {
+        case .disable: .disable
+        case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+    }
+}
