@@ -115,7 +115,8 @@ struct ServerSocketTests {
     @Test func passwordsAndTokensAreStoredOnlyAsHashes() async throws {
         let server = try await TestServer.start()
         let login = try await server.login("carol", "hunter2hunter2")
-        let stored = try await server.handle.chat.accounts.store.database.pool.read { db in
+        let store = try #require(server.handle.chat.accounts.store as? SQLiteAccountStore)
+        let stored = try await store.database.pool.read { db in
             (try String.fetchOne(db, sql: "SELECT password_hash FROM accounts WHERE name_key = 'carol'"),
              try Data.fetchAll(db, sql: "SELECT hash FROM tokens"))
         }
