@@ -1,3 +1,4 @@
+import Foundation
 import Shared
 import Testing
 
@@ -14,6 +15,7 @@ import Testing
             .presence(account: Account(id: 7, name: "Ann Lee"), online: true),
             .presence(account: Account(id: 8, name: "z"), online: false),
             .file(file),
+            .logout(tokenHash: Data((0..<32).map { UInt8($0 * 7) })),
         ]
         for event in events {
             #expect(ClusterEvent(payload: event.payload) == event, "\(event.payload)")
@@ -32,7 +34,7 @@ import Testing
     }
 
     @Test func unknownPayloadsAreIgnored() {
-        for payload in ["", "m", "m x", "m 1 2", "j 1", "j x bob", "l 2 ", "f {", "f {\"type\":\"users\",\"users\":[]}", "x 1", "hello"] {
+        for payload in ["", "m", "m x", "m 1 2", "j 1", "j x bob", "l 2 ", "f {", "f {\"type\":\"users\",\"users\":[]}", "x 1", "hello", "o 12", "o " + String(repeating: "g", count: 64)] {
             #expect(ClusterEvent(payload: payload) == nil, "\(payload)")
         }
     }

@@ -11,7 +11,7 @@ import Synchronization
 /// presence; frames are encoded before taking it and enqueueing never blocks, so a slow
 /// client cannot hold up the hub or anybody else.
 ///
-/// With a ``PresenceRelay`` (cluster nodes) the hub still tracks this node's sessions but no
+/// With a ``ClusterRelay`` (cluster nodes) the hub still tracks this node's sessions but no
 /// longer decides joins and leaves: it reports its first and last sessions per account to the
 /// relay, and the notices come back from the cluster for every node alike.
 final class ChatHub: MessageDelivery {
@@ -23,10 +23,10 @@ final class ChatHub: MessageDelivery {
 
     private let registry = Mutex(Registry())
     private let logger: Logger
-    private let relay: (any PresenceRelay)?
+    private let relay: (any ClusterRelay)?
     let metrics: ChatMetrics
 
-    init(logger: Logger, metrics: ChatMetrics = .disabled, relay: (any PresenceRelay)? = nil) {
+    init(logger: Logger, metrics: ChatMetrics = .disabled, relay: (any ClusterRelay)? = nil) {
         self.logger = logger
         self.metrics = metrics
         self.relay = relay
@@ -170,8 +170,18 @@ final class ChatHub: MessageDelivery {
         send(frame, toAllExceptAccount: account.id)
     }
 
-    /// Closes every session that logged in with this token (after `POST /api/logout`).
+    /// Closes every session that logged in with this token (after `POST /api/logout`), on
+    /// every node of a cluster.
     func closeSessions(tokenHash: Data) {
+        if let relay {
+            relay.loggedOut(tokenHash: tokenHash)
+        } else {
+            closeLocalSessions(tokenHash: tokenHash)
+        }
+    }
+
+    /// Closes this node's sessions that logged in with this token.
+    func closeLocalSessions(tokenHash: Data) {
         let everyone = registry.withLock { $0.all }
         for session in everyone where session.identity.tokenHash == tokenHash {
             session.send(FrameEncoder.error(ProtocolError(.unauthorized, "this session was logged out")))

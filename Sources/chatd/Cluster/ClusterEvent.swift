@@ -11,6 +11,8 @@ enum ClusterEvent: Equatable, Sendable {
     case presence(account: Account, online: Bool)
     /// A file was added, replaced or deleted (names are at most 255 bytes: it fits).
     case file(FileEvent)
+    /// A token was logged out: close its sessions (the SHA-256 the tokens table keys on).
+    case logout(tokenHash: Data)
 
     var payload: String {
         switch self {
@@ -18,6 +20,8 @@ enum ClusterEvent: Equatable, Sendable {
             return "m \(id)"
         case .presence(let account, let online):
             return "\(online ? "j" : "l") \(account.id) \(account.name)"
+        case .logout(let hash):
+            return "o " + hash.map { String(format: "%02x", $0) }.joined()
         case .file(let event):
             // the `file` frame itself, which ServerFrame both encodes and decodes
             let json = (try? JSONEncoder().encode(ServerFrame.file(event))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
@@ -37,6 +41,9 @@ enum ClusterEvent: Equatable, Sendable {
         case "j", "l":
             guard parts.count == 3, let id = Int64(parts[1]), !parts[2].isEmpty else { return nil }
             self = .presence(account: Account(id: id, name: String(parts[2])), online: parts[0] == "j")
+        case "o":
+            guard parts.count == 2, let hash = Self.bytes(hex: parts[1]) else { return nil }
+            self = .logout(tokenHash: hash)
         case "f":
             let json = payload.dropFirst(2)
             guard case .file(let event)? = try? JSONDecoder().decode(ServerFrame.self, from: Data(json.utf8)) else { return nil }
@@ -44,5 +51,18 @@ enum ClusterEvent: Equatable, Sendable {
         default:
             return nil
         }
+    }
+
+    private static func bytes(hex: Substring) -> Data? {
+        guard hex.count == 64 else { return nil }
+        var bytes = Data()
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        return bytes
     }
 }

@@ -120,6 +120,8 @@ final class ClusterNode: Service {
             }
         case .file(let event):
             hub.sendToAll(FrameEncoder.encode(.file(event)))
+        case .logout(let tokenHash):
+            hub.closeLocalSessions(tokenHash: tokenHash)
         case nil:
             logger.debug("ignoring an unknown cluster event", metadata: ["payload": "\(payload.prefix(80))"])
         }

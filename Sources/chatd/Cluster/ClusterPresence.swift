@@ -13,14 +13,20 @@ import Synchronization
 /// nodes race. A node that stops heart-beating for ``timeout`` is removed by whichever node
 /// looks next (the same transaction, the same counting), so its users' leave notices go out
 /// once too.
-final class ClusterPresence: PresenceRelay {
+final class ClusterPresence: ClusterRelay {
     let nodeID: UUID
     let label: String
     let timeout: Duration
     private let database: PostgresDatabase
     private let online = Mutex<[Int64: Account]>([:])
-    private let changes: AsyncStream<(Account, Bool)>
-    private let changesInput: AsyncStream<(Account, Bool)>.Continuation
+    /// What this node must write or say, in the order it happened.
+    private enum Change {
+        case presence(Account, online: Bool)
+        case logout(Data)
+    }
+
+    private let changes: AsyncStream<Change>
+    private let changesInput: AsyncStream<Change>.Continuation
     private let logger: Logger
 
     init(database: PostgresDatabase, label: String, timeout: Duration, logger: Logger) {
@@ -34,14 +40,18 @@ final class ClusterPresence: PresenceRelay {
         (changes, changesInput) = AsyncStream.makeStream()
     }
 
-    // MARK: PresenceRelay
+    // MARK: ClusterRelay
 
     func localPresenceChanged(_ account: Account, online: Bool) {
-        changesInput.yield((account, online))
+        changesInput.yield(.presence(account, online: online))
     }
 
     func onlineAnywhere() -> Set<Int64> {
         Set(online.withLock { $0.keys })
+    }
+
+    func loggedOut(tokenHash: Data) {
+        changesInput.yield(.logout(tokenHash))
     }
 
     // MARK: events from the bus
@@ -83,12 +93,22 @@ final class ClusterPresence: PresenceRelay {
             """, logger: logger)
     }
 
-    /// Writes this node's presence changes, one transaction each, in the order they happened;
+    /// Writes this node's presence changes, one transaction each, and announces its logouts, in
+    /// the order they happened;
     /// returns when the stream is finished (``finish()``).
     func runChanges() async {
-        for await (account, isOnline) in changes {
-            await retrying("presence change") {
-                try await self.apply(account, online: isOnline)
+        for await change in changes {
+            switch change {
+            case .presence(let account, let isOnline):
+                await retrying("presence change") {
+                    try await self.apply(account, online: isOnline)
+                }
+            case .logout(let tokenHash):
+                await retrying("announcing a logout", attempts: 3) {
+                    try await self.database.client.withConnection { connection in
+                        try await Self.notify(.logout(tokenHash: tokenHash), on: connection, logger: self.logger)
+                    }
+                }
             }
         }
     }
@@ -129,7 +149,7 @@ final class ClusterPresence: PresenceRelay {
         logger.warning("this node was taken for dead by the cluster; registering again", metadata: ["node": "\(nodeID)"])
         try await register()
         for account in localAccounts() {
-            changesInput.yield((account, true))
+            changesInput.yield(.presence(account, online: true))
         }
     }
 
