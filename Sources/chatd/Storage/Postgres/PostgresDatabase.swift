@@ -29,17 +29,21 @@ final class PostgresDatabase: Sendable {
     static let fileNameLockSpace: Int32 = 0x6368_6601
     static let fileOwnerLockSpace: Int32 = 0x6368_6602
 
-    private init(client: PostgresClient, location: DatabaseLocation.Postgres, logger: Logger) {
+    private init(client: PostgresClient, location: DatabaseLocation.Postgres, logger: Logger, runTask: Task<Void, Never>) {
         self.client = client
         self.location = location
         self.logger = logger
-        runTask = Task { await client.run() }
+        self.runTask = runTask
     }
 
     /// Connects and brings the schema up to date.
     static func open(_ location: DatabaseLocation.Postgres, logger: Logger) async throws(StartupError) -> PostgresDatabase {
-        let database = PostgresDatabase(client: PostgresClient(configuration: clientConfiguration(location), backgroundLogger: logger),
-                                        location: location, logger: logger)
+        let client = PostgresClient(configuration: clientConfiguration(location), backgroundLogger: logger)
+        let runTask = Task { await client.run() }
+        // The pool logs a warning for a query made before `run()` began (the query still waits
+        // for it); the new task gets there at once, so a moment's pause keeps the log clean.
+        try? await Task.sleep(for: .milliseconds(20))
+        let database = PostgresDatabase(client: client, location: location, logger: logger, runTask: runTask)
         do {
             try await PostgresMigrations.migrate(database)
         } catch {
