@@ -727,3 +727,11 @@ def curl(*args: str, input: bytes | None = None, timeout: float = 60.0) -> CurlR
                         headers[k.strip().lower()] = v.strip()
         body = open(body_file, "rb").read() if os.path.exists(body_file) else b""
         return CurlResult(status, headers, body, proc.returncode, proc.stderr.decode("utf-8", "replace"))
+
+
+# --------------------------------------------------------------------------------------------
+# PostgreSQL and chatd clusters on it (postgres.py), for any module: `postgres`, `postgres_db`,
+# `make_cluster`. Imported last: postgres.py uses ChatdServer and chatd_user from above.
+# --------------------------------------------------------------------------------------------
+
+from postgres import make_cluster, postgres, postgres_db  # noqa: E402,F401
