@@ -66,6 +66,7 @@ test-deps:
 	$(call need,chromedriver,chromium chromium-driver,the browser tests)
 	$(call need,openssl,openssl,the TLS tests)
 	$(call need,groff,groff-base,the manual checks)
+	$(call need,$(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) initdb),postgresql,the cluster tests)
 	@[ -x $(AUTOBAHN_VENV)/bin/wstest ] || { \
 		[ -x "$(PYTHON2)" ] || { echo "the WebSocket conformance test needs Python 2.7 for Autobahn|Testsuite: $(PYTHON2) is missing (run 'pyenv install 2.7.18' or give PYTHON2=...)" >&2; exit 1; }; \
 		"$(PYTHON2)" -m virtualenv --version >/dev/null 2>&1 || "$(PYTHON2)" -m pip install --quiet "virtualenv==20.15.1"; \
