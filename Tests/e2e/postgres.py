@@ -259,8 +259,14 @@ class Cluster:
         self.node_timeout = node_timeout
         self.nodes: list[ChatdServer] = []
 
-    def add_node(self) -> ChatdServer:
-        node = ChatdServer(self.data_dir, cluster_flags(self.db.url, self.node_timeout, self.flags))
+    def add_node(self, database_from_env: bool = False) -> ChatdServer:
+        """Starts one more node; with `database_from_env` it gets the URL from CHATD_DATABASE
+        instead of --database."""
+        if database_from_env:
+            flags = cluster_flags(self.db.url, self.node_timeout, self.flags)[2:]
+            node = ChatdServer(self.data_dir, flags, env={"CHATD_DATABASE": self.db.url})
+        else:
+            node = ChatdServer(self.data_dir, cluster_flags(self.db.url, self.node_timeout, self.flags))
         self.nodes.append(node)
         node.start(timeout=30.0)
         line = next((l for l in node.stderr_lines if "chatd listening" in l), "")
