@@ -10,16 +10,23 @@ final class BenchClient: @unchecked Sendable {
     let loop: any EventLoop
     let stats = BenchStats()
     private let host: String
-    private let port: Int
+    /// The HTTP ports of chatd's nodes: session `i` connects to `ports[i % ports.count]`.
+    let ports: [Int]
     /// Touched only on ``loop``.
     private(set) var connections: [BenchConnection] = []
     private var channels: [any Channel] = []
 
-    init(host: String = "127.0.0.1", port: Int) {
+    init(host: String = "127.0.0.1", ports: [Int]) {
+        precondition(!ports.isEmpty)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         loop = group.next()
         self.host = host
-        self.port = port
+        self.ports = ports
+    }
+
+    /// The node (index into ``ports``) session `index` is connected to.
+    func node(ofSession index: Int) -> Int {
+        index % ports.count
     }
 
     /// Runs `body` on the generator's loop and returns its result.
@@ -43,7 +50,7 @@ final class BenchClient: @unchecked Sendable {
                 try await Task.sleep(nanoseconds: 500_000)
             }
             let connection = BenchConnection(index: index, stats: stats)
-            let host = host, port = port
+            let host = host, port = ports[node(ofSession: index)]
             try await onLoop { self.connections.append(connection) }
             let connect = bootstrap.channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

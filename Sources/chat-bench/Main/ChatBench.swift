@@ -10,7 +10,7 @@ struct ChatBench: AsyncParsableCommand {
         commandName: "chat-bench",
         abstract: "Load generator and benchmark for chatd.",
         discussion: "chatd is pinned to one CPU and the generator to another (taskset) unless --no-pin; chatd runs with --rate 0.",
-        subcommands: [Idle.self, Join.self, Fanout.self, Direct.self, Files.self, All.self])
+        subcommands: [Idle.self, Join.self, Fanout.self, Direct.self, Files.self, All.self, Cluster.self])
 
     struct Idle: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Hold N authenticated sessions; chatd's RSS per session.")
@@ -66,6 +66,62 @@ struct ChatBench: AsyncParsableCommand {
 
         func run() async throws {
             try await FilesScenario(bytes: mib << 20).run(common).print()
+        }
+    }
+
+    struct Cluster: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "fanout on one SQLite node, then on PostgreSQL clusters of each size; one table to compare them.",
+            discussion: "Every node and PostgreSQL share chatd's CPU, so the table shows what a cluster costs on one core. `make bench-cluster` runs it.")
+        @Option(help: "Cluster sizes to run, comma-separated.") var nodeCounts = "1,2,3"
+        @Flag(help: "Leave out the single SQLite node.") var noSqlite = false
+        @Option(help: "Sessions in the broadcast channel.") var sessions = 500
+        @Option(help: "Sessions that send.") var senders = 10
+        @Option(help: "Target deliveries per second, comma-separated, one step each.") var steps = "25000,50000,100000,200000"
+        @Option(help: "Seconds per step.") var stepSeconds = 5.0
+        @Option(help: "Also write the table (Markdown) to this file.") var table: String?
+        @OptionGroup var common: CommonOptions
+
+        func validate() throws {
+            if common.nodes != nil { throw ValidationError("give the cluster sizes with --node-counts, not --nodes") }
+            _ = try clusterSizes()
+        }
+
+        func clusterSizes() throws -> [Int] {
+            let sizes = nodeCounts.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+                throw ValidationError("--node-counts must be positive numbers separated by commas, e.g. 1,2,3")
+            }
+            return sizes.compactMap { $0 }
+        }
+
+        func run() async throws {
+            let started = Date()
+            let scenario = FanoutScenario(sessions: sessions, senders: senders, steps: try parseSteps(steps), stepSeconds: stepSeconds)
+            var runs: [ClusterTable.Run] = []
+            let deployments: [Int?] = (noSqlite ? [] : [nil]) + (try clusterSizes()).map { Optional($0) }
+            for nodes in deployments {
+                var options = common
+                options.nodes = nodes
+                let label = nodes.map { "\($0) node\($0 == 1 ? "" : "s"), PostgreSQL" } ?? "1 node, SQLite"
+                FileHandle.standardError.write(Data("fanout, \(label):\n".utf8))
+                do {
+                    let (result, steps) = try await scenario.runSteps(options)
+                    result.print()
+                    runs.append(ClusterTable.Run(label: label, result: result, steps: steps, deliveriesPerMessage: sessions))
+                } catch {
+                    FileHandle.standardError.write(Data("  failed: \(error)\n".utf8))
+                    runs.append(ClusterTable.Run(label: label, failure: "\(error)"))
+                }
+            }
+            let header = "chat-bench cluster, \(ISO8601DateFormatter().string(from: Date())), \(Int(Date().timeIntervalSince(started))) s, "
+                + "\(sysconf(Int32(_SC_NPROCESSORS_ONLN))) CPUs, fanout with \(sessions) sessions and \(senders) senders, \(Format.decimal(stepSeconds, 0)) s steps"
+                + (common.cpus.server.map { ", chatd (every node) and PostgreSQL on CPU \($0), generator on CPU \(common.cpus.client ?? 0)" } ?? ", unpinned")
+            let markdown = ClusterTable.markdown(runs, header: header)
+            FileHandle.standardError.write(Data(("\n" + markdown).utf8))
+            if let path = table {
+                try markdown.write(toFile: path, atomically: true, encoding: .utf8)
+            }
         }
     }
 

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 
-/// Options every scenario shares: which chatd, where its data goes, and the CPU split.
+/// Options every scenario shares: which chatd, where its data goes, the CPU split, and whether
+/// chatd runs as one node on SQLite (the default) or as a cluster on PostgreSQL.
 struct CommonOptions: ParsableArguments {
     @Option(help: "The chatd binary. Default: the chatd next to chat-bench (build both with -c release).")
     var chatd: String?
@@ -17,6 +18,20 @@ struct CommonOptions: ParsableArguments {
 
     @Option(help: "Directory for chatd's data and payload files (a fresh subdirectory is made and removed). Default: the system temporary directory.")
     var workDir: String?
+
+    @Option(help: "Run chatd as a cluster of N nodes on PostgreSQL (all on chatd's CPU) instead of one node on SQLite; sessions and senders are spread over the nodes round-robin.")
+    var nodes: Int?
+
+    @Option(help: "With --nodes: the cluster's postgres://USER@HOST:PORT/DB?sslmode=disable, an empty database that chat-bench empties before and after the run. Default: a throwaway PostgreSQL started in the work directory (initdb, pg_ctl).")
+    var database: String?
+
+    mutating func validate() throws {
+        if let nodes, nodes < 1 { throw ValidationError("--nodes must be 1 or more") }
+        if database != nil && nodes == nil { throw ValidationError("--database is for a cluster run: give --nodes N too") }
+        if let database, !(database.hasPrefix("postgres://") || database.hasPrefix("postgresql://")) {
+            throw ValidationError("--database must be a postgres:// URL")
+        }
+    }
 
     var chatdBinary: String {
         if let chatd { return chatd }

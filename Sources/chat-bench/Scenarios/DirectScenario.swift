@@ -36,13 +36,13 @@ struct DirectScenario {
         if let top = results.last {
             rows.append(top.latencyRow(scenario: "direct"))
         }
-        return ScenarioResult(
+        return setup.describe(ScenarioResult(
             scenario: "direct",
             fields: [
                 ("sessions", .int(pairs * 2)), ("pairs", .int(pairs)), ("step_seconds", .double(stepSeconds)),
                 ("best_messages_per_s", .double(best)),
                 ("steps", .array(results.map { $0.json(extra: [("target_messages_per_s", .double($0.targetMessagesPerSecond))]) })),
             ],
-            summary: summary, rows: rows)
+            summary: summary, rows: rows))
     }
 }

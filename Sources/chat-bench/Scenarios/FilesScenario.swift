@@ -41,7 +41,7 @@ struct FilesScenario {
 
         func speed(_ name: String) -> Double { transfers.first { $0.name == name }?.megabytesPerSecond ?? 0 }
         let growth = transfers.map(\.peakGrowthKiB).max() ?? 0
-        return ScenarioResult(
+        return setup.describe(ScenarioResult(
             scenario: "files",
             fields: [("bytes", .int(bytes))] + transfers.map { ("\($0.name)_mbps", .double($0.megabytesPerSecond)) }
                 + [("rss_start_kib", .int(rssStart)), ("peak_rss_kib", .int(peak)), ("max_peak_growth_kib", .int(growth))],
@@ -55,7 +55,7 @@ struct FilesScenario {
                 TableRow(scenario: "files", metric: "FTP RETR", measured: "\(Format.thousands(speed("ftp_retr"))) MB/s", target: "≥ 2,000 MB/s", met: speed("ftp_retr") >= 2000),
                 TableRow(scenario: "files", metric: "FTP STOR", measured: "\(Format.thousands(speed("ftp_stor"))) MB/s", target: "≥ 1,000 MB/s", met: speed("ftp_stor") >= 1000),
                 TableRow(scenario: "files", metric: "chatd peak RSS growth during a transfer", measured: "\(growth / 1024) MiB", target: "constant (< 16 MiB)", met: growth < 16 * 1024),
-            ])
+            ]))
     }
 
     /// Runs curl and returns its `time_total`; a failed transfer is an error, not a slow number.

@@ -16,14 +16,14 @@ struct IdleScenario {
 
     private func measure(_ setup: BenchSetup) async throws -> ScenarioResult {
         try await Task.sleep(nanoseconds: 500_000_000)
-        let before = setup.chatd.memory().rssKiB
+        let before = setup.serverMemory().rssKiB
         let logins = setup.accounts.logins
         let tokens = (0..<sessions).map { logins[$0 % logins.count].token }
         let started = Date()
         try await setup.client.connect(tokens: tokens, inFlight: 256, timeout: 300)
         let connectSeconds = Date().timeIntervalSince(started)
         try await Task.sleep(nanoseconds: UInt64(settleSeconds * 1e9))
-        let after = setup.chatd.memory().rssKiB
+        let after = setup.serverMemory().rssKiB
         let (welcomed, disconnects, failures, firstFailure) = try await setup.client.onLoop {
             let s = setup.client.stats
             return (s.welcomes, s.disconnects, s.failureCount, s.failures.first ?? "")
@@ -35,7 +35,7 @@ struct IdleScenario {
             "chatd RSS \(before / 1024) MiB empty -> \(after / 1024) MiB: \(Format.decimal(perSession / 1024, 2)) KiB per session",
         ]
         if failures > 0 { summary.append("\(failures) sessions failed: \(firstFailure)") }
-        return ScenarioResult(
+        return setup.describe(ScenarioResult(
             scenario: "idle",
             fields: [
                 ("sessions", .int(sessions)), ("accounts", .int(setup.accounts.logins.count)), ("held", .int(held)),
@@ -49,6 +49,6 @@ struct IdleScenario {
                          target: "15,000", met: held >= 15_000 ? true : (sessions < 15_000 ? nil : false)),
                 TableRow(scenario: "idle", metric: "RSS per idle session", measured: "\(Format.decimal(perSession / 1024, 2)) KiB",
                          target: "≤ 10 KiB", met: perSession <= 10 * 1024),
-            ])
+            ]))
     }
 }

@@ -13,7 +13,7 @@ struct JoinScenario {
 
     private func measure(_ setup: BenchSetup) async throws -> ScenarioResult {
         try await Task.sleep(nanoseconds: 300_000_000)
-        let cpuBefore = setup.chatd.cpuSeconds()
+        let cpuBefore = setup.serverCPUSeconds()
         let started = MonotonicClock.nanoseconds()
         try await setup.client.connect(tokens: setup.accounts.logins.map(\.token), inFlight: inFlight, timeout: 300)
         let (welcomes, lastWelcome, noticesAtEnd, failures) = try await setup.client.onLoop {
@@ -21,7 +21,7 @@ struct JoinScenario {
             return (s.welcomes, s.lastWelcomeNanos, s.joinNotices, s.failureCount)
         }
         let seconds = Double(lastWelcome - started) / 1e9
-        let cpu = setup.chatd.cpuSeconds() - cpuBefore
+        let cpu = setup.serverCPUSeconds() - cpuBefore
         // the notices still in flight when the last welcome arrived
         let expected = sessions * (sessions - 1) / 2
         var notices = noticesAtEnd
@@ -31,7 +31,7 @@ struct JoinScenario {
             notices = try await setup.client.onLoop { setup.client.stats.joinNotices }
         }
         let drained = Double(MonotonicClock.nanoseconds() - started) / 1e9
-        return ScenarioResult(
+        return setup.describe(ScenarioResult(
             scenario: "join",
             fields: [
                 ("sessions", .int(sessions)), ("welcomed", .int(welcomes)), ("failed", .int(failures)),
@@ -49,6 +49,6 @@ struct JoinScenario {
                          target: "5,000 in ≤ 10 s", met: sessions >= 5000 ? (welcomes == sessions && seconds <= 10) : nil),
                 TableRow(scenario: "join", metric: "join notices delivered", measured: "\(Format.thousands(Double(notices))) in \(Format.decimal(drained, 1)) s",
                          target: "all \(Format.thousands(Double(expected)))", met: notices == expected),
-            ])
+            ]))
     }
 }

@@ -6,7 +6,7 @@ import NIOCore
 /// A timer on the generator's loop fires every 2 ms and sends however many messages the target
 /// rate says are due by now (so a late tick catches up instead of lowering the rate); the step's
 /// numbers are the deliveries received in the step's window, their latencies, and chatd's CPU
-/// time over the same window. After the window the senders stop and the step waits for every
+/// time over the same window (summed over a cluster's nodes, PostgreSQL's apart). After the window the senders stop and the step waits for every
 /// expected delivery: anything still missing then is reported as lost.
 struct RateSteps {
     /// One sender: a session index and, for direct messages, the recipient's name and index.
@@ -20,7 +20,13 @@ struct RateSteps {
         var sentPerSecond: Double
         var deliveriesPerSecond: Double
         var latency: LatencySummary
+        /// Summed over chatd's nodes (percent of one core).
         var serverCPUPercent: Double
+        /// The throwaway PostgreSQL's CPU over the window (postmaster and its processes); nil
+        /// when there is none.
+        var databaseCPUPercent: Double?
+        /// Seconds after the window until the last expected delivery arrived (or the wait gave up).
+        var drainSeconds: Double
         var missing: Int
         var closed: Int
         /// `error` frames received during the step.
@@ -30,7 +36,10 @@ struct RateSteps {
         func summary(target: Double, unit: String) -> String {
             "target \(Format.thousands(target))/s: \(Format.thousands(deliveriesPerSecond)) \(unit)/s, "
                 + "p50 \(Format.decimal(latency.p50, 2)) ms, p99 \(Format.decimal(latency.p99, 2)) ms, p99.9 \(Format.decimal(latency.p999, 2)) ms, "
-                + "chatd CPU \(Format.decimal(serverCPUPercent, 0)) %, missing \(missing)" + (errors > 0 ? ", \(errors) error frames" : "")
+                + "chatd CPU \(Format.decimal(serverCPUPercent, 0)) %"
+                + (databaseCPUPercent.map { ", PostgreSQL CPU \(Format.decimal($0, 0)) %" } ?? "")
+                + ", missing \(missing)" + (errors > 0 ? ", \(errors) error frames" : "")
+                + (drainSeconds > 1 ? " (backlog drained \(Format.decimal(drainSeconds, 1)) s after the step)" : "")
         }
 
         /// Whether the step kept up with `target` (95 %) with p99 ≤ 50 ms, losing and closing nothing.
@@ -50,7 +59,8 @@ struct RateSteps {
                 ("sent_per_s", .double(sentPerSecond)), ("deliveries_per_s", .double(deliveriesPerSecond)),
                 ("p50_ms", .double(latency.p50)), ("p99_ms", .double(latency.p99)), ("p999_ms", .double(latency.p999)),
                 ("max_ms", .double(latency.max)), ("server_cpu_percent", .double(serverCPUPercent)),
-                ("missing", .int(missing)), ("closed", .int(closed)), ("errors", .int(errors)),
+            ] + (databaseCPUPercent.map { [("postgres_cpu_percent", JSONLine.double($0))] } ?? []) + [
+                ("drain_seconds", .double(drainSeconds)), ("missing", .int(missing)), ("closed", .int(closed)), ("errors", .int(errors)),
             ])
         }
     }
@@ -81,7 +91,8 @@ struct RateSteps {
             client.stats.resetWindow()
             return (client.stats.deliveries, client.stats.echoes, client.stats.sent, client.stats.errorFrames)
         }
-        let cpuStart = setup.chatd.cpuSeconds()
+        let cpuStart = setup.serverCPUSeconds()
+        let databaseStart = setup.databaseCPUSeconds()
         let ticker = Ticker(client: client, senders: senders, rate: messagesPerSecond, seconds: seconds)
         let startNanos = try await client.onLoop { ticker.start() }
         try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
@@ -89,23 +100,27 @@ struct RateSteps {
             try await Task.sleep(nanoseconds: 1_000_000)
         }
         let windowSeconds = Double(MonotonicClock.nanoseconds() - startNanos) / 1e9
-        let cpu = setup.chatd.cpuSeconds() - cpuStart
+        let cpu = setup.serverCPUSeconds() - cpuStart
+        let databaseCPU = setup.databaseCPUSeconds().flatMap { end in databaseStart.map { end - $0 } }
+        let windowEnd = MonotonicClock.nanoseconds()
         let (deliveries, latencies, sent) = try await client.onLoop { () -> (Int, [Int32], Int) in
             (client.stats.deliveries - base.deliveries, client.stats.latencies, client.stats.sent - base.sent)
         }
         // let the backlog arrive, then count what never did
         var missing = 0
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(setup.drainSeconds)
         repeat {
             try await Task.sleep(nanoseconds: 50_000_000)
             let (got, echoes) = try await client.onLoop { (client.stats.deliveries - base.deliveries, client.stats.echoes - base.echoes) }
             missing = (sent * deliveriesPerMessage - got) + (sent * echoesPerMessage - echoes)
         } while missing > 0 && Date() < deadline
+        let drained = Double(MonotonicClock.nanoseconds() - windowEnd) / 1e9
         let (closed, errors) = try await client.onLoop { (client.stats.disconnects, client.stats.errorFrames - base.errors) }
         return Step(
             targetMessagesPerSecond: messagesPerSecond, sentPerSecond: Double(sent) / windowSeconds,
             deliveriesPerSecond: Double(deliveries) / windowSeconds, latency: LatencySummary(microseconds: latencies),
-            serverCPUPercent: cpu / windowSeconds * 100, missing: missing, closed: closed, errors: errors)
+            serverCPUPercent: cpu / windowSeconds * 100, databaseCPUPercent: databaseCPU.map { $0 / windowSeconds * 100 },
+            drainSeconds: drained, missing: missing, closed: closed, errors: errors)
     }
 
     /// The sending timer; lives on the generator's loop.

@@ -23,22 +23,7 @@ struct BenchAccounts: Sendable {
     /// Creates `count` accounts named `u00000`, `u00001`, … in a fresh data directory.
     static func seed(count: Int, dataDirectory: URL, chatdBinary: String) throws -> BenchAccounts {
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
-        let add = Process()
-        add.executableURL = URL(fileURLWithPath: chatdBinary)
-        add.arguments = ["user", "add", "benchseed", "--data-dir", dataDirectory.path]
-        let input = Pipe()
-        add.standardInput = input
-        add.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        add.standardError = errors
-        try add.run()
-        input.fileHandleForWriting.write(Data((password + "\n").utf8))
-        try input.fileHandleForWriting.close()
-        add.waitUntilExit()
-        guard add.terminationStatus == 0 else {
-            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw BenchError("chatd user add failed: \(text)")
-        }
+        try addSeedAccount(chatdBinary: chatdBinary, arguments: ["--data-dir", dataDirectory.path])
 
         let queue = try DatabaseQueue(path: dataDirectory.appendingPathComponent("chatd.sqlite").path)
         defer { try? queue.close() }
@@ -57,6 +42,60 @@ struct BenchAccounts: Sendable {
             }
         }
         return BenchAccounts(logins: logins)
+    }
+
+    /// The same for a cluster's PostgreSQL database: `chatd user add --database URL` (which also
+    /// migrates the schema), then the copies and their tokens in two statements through `psql`
+    /// (chat-bench has no PostgreSQL library), token hashes as `bytea` hex literals.
+    static func seed(count: Int, postgres: BenchPostgres, dataDirectory: URL, chatdBinary: String) throws -> BenchAccounts {
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        try addSeedAccount(chatdBinary: chatdBinary, arguments: ["--data-dir", dataDirectory.path, "--database", postgres.url])
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let logins = (0..<count).map { Login(name: String(format: "u%05d", $0), token: randomToken()) }
+        guard !logins.isEmpty else { return BenchAccounts(logins: []) }
+        // names are u00000…: nothing to quote
+        let accounts = logins.map { "('\($0.name)','\(Username.canonicalKey($0.name))')" }.joined(separator: ",\n")
+        let tokens = logins.map { login in
+            let hash = SHA256.hash(data: Data(login.token.utf8)).map { String(format: "%02x", $0) }.joined()
+            return "('\\x\(hash)'::bytea,'\(Username.canonicalKey(login.name))')"
+        }.joined(separator: ",\n")
+        try postgres.psql(sql: """
+            BEGIN;
+            INSERT INTO accounts (name, name_key, password_hash, created_at, read_base)
+            SELECT v.name, v.name_key, seed.password_hash, \(now), (SELECT COALESCE(MAX(id), 0) FROM messages)
+            FROM (VALUES
+            \(accounts)
+            ) AS v(name, name_key), accounts seed WHERE seed.name_key = 'benchseed';
+            INSERT INTO tokens (hash, account_id, created_at, expires_at)
+            SELECT v.hash, a.id, \(now), \(now + 86_400_000)
+            FROM (VALUES
+            \(tokens)
+            ) AS v(hash, name_key) JOIN accounts a ON a.name_key = v.name_key;
+            COMMIT;
+            """)
+        let made = try postgres.psql(sql: "SELECT count(*) FROM tokens;").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard Int(made) == count else { throw BenchError("seeding PostgreSQL made \(made) tokens, not \(count)") }
+        return BenchAccounts(logins: logins)
+    }
+
+    /// `chatd user add benchseed` with the password on stdin: the bcrypt hash every copy shares.
+    private static func addSeedAccount(chatdBinary: String, arguments: [String]) throws {
+        let add = Process()
+        add.executableURL = URL(fileURLWithPath: chatdBinary)
+        add.arguments = ["user", "add", "benchseed"] + arguments
+        let input = Pipe()
+        add.standardInput = input
+        add.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        add.standardError = errors
+        try add.run()
+        input.fileHandleForWriting.write(Data((password + "\n").utf8))
+        try input.fileHandleForWriting.close()
+        add.waitUntilExit()
+        guard add.terminationStatus == 0 else {
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            throw BenchError("chatd user add failed: \(text)")
+        }
     }
 
     private static func randomToken() -> String {

@@ -69,12 +69,18 @@ final class ChatdProcess: @unchecked Sendable {
 
     /// User plus system CPU seconds chatd has used so far.
     func cpuSeconds() -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return 0 }
-        // fields after "(comm)": state is field 3, utime 14, stime 15
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard let stat = ProcStat(pid: pid) else { return 0 }
+        return (stat.user + stat.system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// The lines chatd logged at `warning` or above so far (its log's second word is the level):
+    /// a benchmark run should have none, so the scenario reports them.
+    func logProblems() -> [String] {
+        let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").filter { line in
+            let words = line.split(separator: " ", maxSplits: 2)
+            return words.count > 1 && ["warning", "error", "critical"].contains(words[1])
+        }.map(String.init)
     }
 
     func stop() {
@@ -112,28 +118,61 @@ final class RunningServers: @unchecked Sendable {
     static let shared = RunningServers()
     private let lock = NSLock()
     private var processes: [Process] = []
+    /// Work that is not a child process of ours (a PostgreSQL server, which daemonizes; files to
+    /// remove), run in reverse order after the processes are killed.
+    private var cleanups: [(id: Cleanup, run: @Sendable () -> Void)] = []
+    private var nextCleanup = 0
     private var sources: [any DispatchSourceSignal] = []
+
+    struct Cleanup: Hashable, Sendable {
+        fileprivate let id: Int
+    }
 
     func add(_ process: Process) {
         lock.withLock {
             processes.append(process)
-            guard sources.isEmpty else { return }
-            for number in [SIGINT, SIGTERM, SIGHUP] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { [self] in
-                    for process in lock.withLock({ processes }) where process.isRunning {
-                        kill(process.processIdentifier, SIGKILL)
-                    }
-                    exit(128 + number)
-                }
-                source.resume()
-                sources.append(source)
-            }
+            installHandlers()
         }
     }
 
     func remove(_ process: Process) {
         lock.withLock { processes.removeAll { $0 === process } }
+    }
+
+    /// Registers `body` to run if the benchmark is interrupted; ``removeCleanup(_:)`` once the
+    /// normal teardown has done the same.
+    func addCleanup(_ body: @escaping @Sendable () -> Void) -> Cleanup {
+        lock.withLock {
+            nextCleanup += 1
+            let id = Cleanup(id: nextCleanup)
+            cleanups.append((id, body))
+            installHandlers()
+            return id
+        }
+    }
+
+    func removeCleanup(_ id: Cleanup) {
+        lock.withLock { cleanups.removeAll { $0.id == id } }
+    }
+
+    /// Called with the lock held.
+    private func installHandlers() {
+        guard sources.isEmpty else { return }
+        for number in [SIGINT, SIGTERM, SIGHUP] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in
+                let (running, pending) = lock.withLock { (processes, cleanups) }
+                for process in running where process.isRunning {
+                    kill(process.processIdentifier, SIGKILL)
+                }
+                for cleanup in pending.reversed() {
+                    cleanup.run()
+                }
+                exit(128 + number)
+            }
+            source.resume()
+            sources.append(source)
+        }
     }
 }
