@@ -12,6 +12,7 @@ extension ServerConfig {
         if let (v, name) = value(.database) { database = try DatabaseLocation(parsing: v, option: name) }
         if let (v, name) = value(.nodeTimeout) { nodeTimeout = try OptionParsing.positiveInt(v, option: name, range: 3...3600) }
         if let (v, name) = value(.http) { (httpHost, httpPort) = try OptionParsing.hostPort(v, option: name) }
+        if let (v, name) = value(.headerTimeout) { headerTimeout = try OptionParsing.positiveInt(v, option: name, range: 1...3600) }
         if let (v, name) = value(.registration) {
             guard let policy = Accounts.Registration(rawValue: v) else {
                 throw OptionParsing.InvalidValue(description: "\(name): expected open or closed, got '\(v)'")

@@ -11,6 +11,9 @@ struct ServerConfig: Sendable {
     var nodeTimeout = 15
     var httpHost = "127.0.0.1"
     var httpPort = 8010
+    /// Seconds a client has to send a whole request head, from the connection's start or the end
+    /// of the previous response; then it is answered 408 (or, if it sent nothing, closed).
+    var headerTimeout = 10
     var registration = Accounts.Registration.open
     var maxFileSize: Int64 = 1 << 30
     /// Bytes one user may store in the file area; `nil`: no limit.

@@ -8,6 +8,7 @@ enum Setting: String, CaseIterable, Sendable {
     case database
     case nodeTimeout = "node-timeout"
     case http
+    case headerTimeout = "header-timeout"
     case registration
     case maxFileSize = "max-file-size"
     case quota
@@ -51,6 +52,7 @@ enum Setting: String, CaseIterable, Sendable {
         case .database: "sqlite (DATA_DIR/chatd.sqlite)"
         case .nodeTimeout: "15"
         case .http: "127.0.0.1:8010"
+        case .headerTimeout: "10"
         case .registration: "open"
         case .maxFileSize: "1G"
         case .quota: "0 (no limit)"

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import Shared
 
 /// An HTTP API refusal: status, a code from PROTOCOL.md and a message for the person, sent as
@@ -53,13 +54,23 @@ struct APIError: HTTPResponseError {
 }
 
 /// Gives every error the API's JSON shape, including the router's own 404 and 405 and
-/// Hummingbird's body-decoding failures, so clients parse one format.
-struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+/// Hummingbird's body-decoding failures, so clients parse one format; and logs the bodies it
+/// refuses for their size, with the client's address (413 is what a flood of large uploads or
+/// oversized JSON meets).
+struct JSONErrorMiddleware: RouterMiddleware {
+    typealias Context = ChatRequestContext
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as APIError {
+            if error.status == .contentTooLarge { Self.logTooLarge(request, context: context) }
             throw error
+        } catch is NIOTooManyBytesError {
+            // a JSON body over ChatRequestContext.maxUploadSize; the rest of it is not wanted
+            Self.logTooLarge(request, context: context)
+            throw APIError(status: .contentTooLarge, code: .tooLarge,
+                           message: "request body over \(context.maxUploadSize / 1024) KiB", headers: [.connection: "close"])
         } catch let error as HTTPError {
             let code = switch error.status {
             case .notFound: ErrorCode.notFound
@@ -72,6 +83,13 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as DecodingError {
             throw APIError.badRequest("request body is not the expected JSON: \(Self.describe(error))")
         }
+    }
+
+    private static func logTooLarge(_ request: Request, context: Context) {
+        context.logger.notice("request body too large; answering 413", metadata: [
+            "address": "\(context.clientAddress)", "method": "\(request.method)", "path": "\(request.uri.path)",
+            "declared": "\(request.headers[.contentLength] ?? "none (chunked)")",
+        ])
     }
 
     private static func describe(_ error: DecodingError) -> String {

@@ -29,6 +29,12 @@ struct APIRoutes {
         if case .foreign(let origin) = OriginPolicy.check(request.headers, authority: request.head.authority) {
             throw APIError.forbidden("cross-site request refused: origin \(origin) is not this server")
         }
+        // Refused on the declared length alone: waiting for a body that large would hold the
+        // connection for as long as the client cares to dribble it.
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > context.maxUploadSize {
+            throw APIError(status: .contentTooLarge, code: .tooLarge, message: "request body over \(context.maxUploadSize / 1024) KiB",
+                           headers: [.connection: "close"])
+        }
         let body = try await request.decode(as: LoginRequest.self, context: context)
         let result: Accounts.LoginResult
         do {

@@ -20,6 +20,9 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "HOST:PORT of the HTTP and WebSocket listener (CHATD_HTTP). Default: 127.0.0.1:8010")
     var http: String?
 
+    @Option(help: "Seconds a client has to send a whole HTTP request head, from connecting or from the previous response, 1-3600; then 408 (CHATD_HEADER_TIMEOUT). Default: 10")
+    var headerTimeout: String?
+
     @Option(help: "open: an unknown name logging in creates the account; closed: operator only (CHATD_REGISTRATION). Default: open")
     var registration: String?
 
@@ -86,7 +89,7 @@ struct ServeOptions: ParsableArguments {
     /// The flags given, by setting; a switch not given is absent, so the environment or file decide.
     var flags: [Setting: String] {
         let given: [(Setting, String?)] = [
-            (.dataDir, dataDir), (.database, database), (.nodeTimeout, nodeTimeout), (.http, http), (.registration, registration), (.maxFileSize, maxFileSize),
+            (.dataDir, dataDir), (.database, database), (.nodeTimeout, nodeTimeout), (.http, http), (.headerTimeout, headerTimeout), (.registration, registration), (.maxFileSize, maxFileSize),
             (.quota, quota), (.messageChars, messageChars), (.rate, rate), (.logLevel, logLevel),
             (.pingInterval, pingInterval), (.sessionQueue, sessionQueue), (.lockoutName, lockoutName),
             (.lockoutAddress, lockoutAddress), (.bcryptCost, bcryptCost), (.tokenDays, tokenDays),

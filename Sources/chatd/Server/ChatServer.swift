@@ -29,6 +29,10 @@ enum ChatServer {
         }
     }
 
+    /// How long an HTTP connection may make no progress: Hummingbird's idle timeout between
+    /// request parts, and ``OutputStallHandler``'s for a client that stops reading.
+    static let idleTimeout = TimeAmount.seconds(300)
+
     static func run(config: ServerConfig) async throws(StartupError) {
         try await run(config: config, handleSignals: true) { _ in }
     }
@@ -122,6 +126,7 @@ enum ChatServer {
             metricsEndpoint.bootstrapGlobalSystem()
             router.add(middleware: MetricsMiddleware())
         }
+        router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         APIRoutes(accounts: accounts, chat: chat, secureCookies: tls != nil).register(on: router)
         FileRoutes(store: files, accounts: accounts, metrics: metrics).register(on: router)
@@ -136,15 +141,18 @@ enum ChatServer {
                 additionalChannelHandlers: tls == nil
                     ? [FileRegionSplicerInstaller(), ExpectContinueHandler(largestBody: largestBody)]
                     : [ExpectContinueHandler(largestBody: largestBody)],
-                idleTimeout: .seconds(300)),
+                idleTimeout: Self.idleTimeout,
+                httpDecoderConfiguration: MalformedRequestResponder.decoderLimits),
             ws: ChatWebSocket.configuration(pingInterval: config.pingInterval))
         let ready = ReadySignal()
         let app = Application(
             router: router,
             server: HTTPServerBuilder { responder -> any ServerChildChannel in
-                let plain = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: channelConfiguration) { head, channel, logger in
+                let upgradable = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: channelConfiguration) { head, channel, logger in
                     await webSocket.shouldUpgrade(head, channel: channel, logger: logger)
                 }
+                let plain = GuardedHTTPChannel(base: upgradable, headerTimeout: .seconds(Int64(config.headerTimeout)),
+                                               outputStallTimeout: Self.idleTimeout)
                 guard let tls else { return plain }
                 return TLSServerChannel(base: plain, identity: tls)
             },

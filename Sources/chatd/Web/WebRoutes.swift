@@ -37,11 +37,8 @@ struct WebRoutes {
             // Revalidate every time: an update of chatd must reach the browser at once, and the
             // answer to a matching ETag is an empty 304.
             .cacheControl: "no-cache",
-            .contentSecurityPolicy: Self.contentSecurityPolicy,
-            .xContentTypeOptions: "nosniff",
-            HTTPField.Name("Referrer-Policy")!: "no-referrer",
-            HTTPField.Name("X-Frame-Options")!: "DENY",
         ]
+        SecurityHeaders.add(SecurityHeaders.forBrowserUI, to: &headers)
         if request.headers[.ifNoneMatch] == asset.etag {
             headers[.contentLength] = nil
             return Response(status: .notModified, headers: headers)

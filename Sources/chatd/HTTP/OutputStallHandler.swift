@@ -1,0 +1,63 @@
+import Logging
+import NIOCore
+
+/// Closes a connection whose client has stopped reading: its output has stayed blocked (NIO's
+/// channel not writable, the socket's send buffer and the channel's queue full) for `timeout`.
+///
+/// Nothing else bounds this. Hummingbird's idle timeout leaves a response being written alone,
+/// so a download to a client that never reads held its connection, its open file and, under
+/// TLS, its buffers for as long as the client kept the TCP connection up. Memory does not grow
+/// (downloads wait for writability), but connections and file descriptors are finite. A chat
+/// session is also covered by its ping and its slow-consumer limit; this closes what those
+/// leave. Installed first in the pipeline, and not an HTTP handler, so it stays after a
+/// WebSocket upgrade.
+final class OutputStallHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    private let timeout: TimeAmount
+    private let logger: Logger
+    private var deadline: Scheduled<Void>?
+
+    init(timeout: TimeAmount, logger: Logger) {
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive, !context.channel.isWritable { arm(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        disarm()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            disarm()
+        } else if deadline == nil {
+            arm(context: context)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        disarm()
+        context.fireChannelInactive()
+    }
+
+    private func arm(context: ChannelHandlerContext) {
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            deadline = nil
+            logger.notice("client stopped reading; closing the connection", metadata: [
+                "address": "\(context.channel.remoteAddress?.ipAddress ?? "unknown")",
+                "seconds": "\(timeout.nanoseconds / 1_000_000_000)",
+            ])
+            context.close(promise: nil)
+        }
+    }
+
+    private func disarm() {
+        deadline?.cancel()
+        deadline = nil
+    }
+}
