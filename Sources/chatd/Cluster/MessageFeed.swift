@@ -28,12 +28,12 @@ final class MessageFeed: MessageDelivery {
     /// Rows read per query while catching up.
     static let pageSize = 1000
 
-    private let store: PostgresMessageStore
-    private let hub: ChatHub
+    private let store: any CommittedMessages
+    private let hub: any MessageDelivery
     private let state: Mutex<State>
     private let logger: Logger
 
-    init(store: PostgresMessageStore, hub: ChatHub, startAfter cursor: Int64, logger: Logger) {
+    init(store: any CommittedMessages, hub: any MessageDelivery, startAfter cursor: Int64, logger: Logger) {
         self.store = store
         self.hub = hub
         self.state = Mutex(State(cursor: cursor))
@@ -139,4 +139,10 @@ final class MessageFeed: MessageDelivery {
             }
         }
     }
+}
+
+/// Where the feed reads committed messages from: the shared database's table.
+protocol CommittedMessages: Sendable {
+    /// Committed messages with ids above `id`, oldest first, at most `limit`.
+    func messages(after id: Int64, limit: Int) async throws -> [StoredMessage]
 }

@@ -10,7 +10,7 @@ import Shared
 /// above the last one delivered" (``messages(after:limit:)``) never skips one that commits later.
 /// The lock is held for one batch's insert, so group commit keeps its cost at one lock per batch
 /// per node.
-struct PostgresMessageStore: MessageStore {
+struct PostgresMessageStore: MessageStore, CommittedMessages {
     let database: PostgresDatabase
 
     /// The channel every node LISTENs on; see ``ClusterEvent`` for the payloads.
