@@ -18,6 +18,7 @@ PostgreSQL missing fails the test loudly, never skips it: `make test-deps` insta
 
 from __future__ import annotations
 
+import atexit
 import glob
 import itertools
 import os
@@ -277,6 +278,18 @@ class Cluster:
         """`chatd user add NAME --database URL` (with the shared --data-dir as well)."""
         return chatd_user(self.data_dir, "add", name, "--database", self.db.url, password=password)
 
+    def notable_log(self, limit: int = 40) -> str:
+        """What the nodes logged above `info` (warnings, errors, and `cluster node removed` or
+        `taken for dead` when a node missed its heartbeats), for failure messages: a presence
+        flap on a machine too loaded to beat in time reads differently from a race."""
+        lines = []
+        for i, node in enumerate(self.nodes):
+            for line in node.all_stderr_text().splitlines():
+                parts = line.split(" ", 2)
+                if len(parts) > 2 and parts[1] not in ("trace", "debug", "info"):
+                    lines.append(f"node {i}: {line}")
+        return "\n".join(lines[-limit:]) or "(nothing above info)"
+
     def kill_all(self) -> None:
         for node in self.nodes:
             node.kill()
@@ -305,3 +318,36 @@ def make_cluster(postgres, tmp_path):
             postgres.drop_database(cluster.db.name)
         except pytest.fail.Exception:
             pass                # the whole server is removed at the end of the run anyway
+
+
+# --------------------------------------------------------------------------------------------
+# the ordinary tests on PostgreSQL: CHATD_E2E_DATABASE=postgres
+# --------------------------------------------------------------------------------------------
+
+#: With `CHATD_E2E_DATABASE=postgres` in the test run's environment, every server the ordinary
+#: tests start (ChatdServer without its own `--database`) runs on PostgreSQL instead of SQLite:
+#: the same assertions, so the two stores are held to the same behaviour (`make test-e2e-postgres`).
+#: One database per data directory, so a test that restarts a server on its directory finds its
+#: data again, as with SQLite.
+_run_server: PostgresServer | None = None
+_database_of: dict[str, str] = {}
+
+
+def database_url_for(data_dir: Path) -> str:
+    """The URL of the database that belongs to `data_dir`, made (with the run's PostgreSQL
+    server, started on first use and stopped at exit) when first asked."""
+    global _run_server
+    if _run_server is None:
+        root = Path(tempfile.mkdtemp(prefix="chatd-pg-"))
+        server = PostgresServer(root, postgres_bindir())
+
+        def stop() -> None:
+            server.stop()
+            shutil.rmtree(root, ignore_errors=True)
+
+        atexit.register(stop)
+        _run_server = server.start()
+    key = str(Path(data_dir).resolve())
+    if key not in _database_of:
+        _database_of[key] = _run_server.create_database("e2e")
+    return _run_server.url(_database_of[key])
