@@ -153,6 +153,7 @@ struct ChatBench: AsyncParsableCommand {
             }
             let header = "chat-bench \(smoke ? "smoke run" : "results"), \(ISO8601DateFormatter().string(from: Date())), "
                 + "\(Int(Date().timeIntervalSince(started))) s, \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) CPUs"
+                + (common.nodes.map { ", \($0) chatd node\($0 == 1 ? "" : "s") on PostgreSQL" } ?? "")
                 + (common.cpus.server.map { ", chatd on CPU \($0), generator on CPU \(common.cpus.client ?? 0)" } ?? ", unpinned")
             let markdown = ResultsTable.markdown(results.flatMap(\.rows), header: header)
             FileHandle.standardError.write(Data(("\n" + markdown).utf8))

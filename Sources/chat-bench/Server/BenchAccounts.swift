@@ -54,8 +54,8 @@ struct BenchAccounts: Sendable {
         let logins = (0..<count).map { Login(name: String(format: "u%05d", $0), token: randomToken()) }
         guard !logins.isEmpty else { return BenchAccounts(logins: []) }
         // names are u00000…: nothing to quote
-        let accounts = logins.map { "('\($0.name)','\(Username.canonicalKey($0.name))')" }.joined(separator: ",\n")
-        let tokens = logins.map { login in
+        let accounts = logins.map { login -> String in "('\(login.name)','\(Username.canonicalKey(login.name))')" }.joined(separator: ",\n")
+        let tokens = logins.map { login -> String in
             let hash = SHA256.hash(data: Data(login.token.utf8)).map { String(format: "%02x", $0) }.joined()
             return "('\\x\(hash)'::bytea,'\(Username.canonicalKey(login.name))')"
         }.joined(separator: ",\n")

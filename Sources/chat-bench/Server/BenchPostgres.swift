@@ -38,7 +38,7 @@ final class BenchPostgres: @unchecked Sendable {
         let psql = try findBinary("psql", in: Install.binaryDirectory())
         let database = BenchPostgres(url: url, local: nil, psql: psql)
         try database.emptyExternal(checkFirst: true)
-        database.settings = "given by --database: " + (try database.describeServer())
+        database.settings = "the PostgreSQL of --database: " + (try database.describeServer())
         return database
     }
 
@@ -114,8 +114,8 @@ final class BenchPostgres: @unchecked Sendable {
                                      psql: binaries.appendingPathComponent("psql").path)
         do {
             try database.psql(url: "postgres://chatd@127.0.0.1:\(port)/postgres?sslmode=disable", sql: "CREATE DATABASE chatbench")
-            database.settings = "throwaway in \(directory.path), " + (cpu.map { "pinned to CPU \($0), " } ?? "")
-                + (user.map { "run as \($0), " } ?? "") + (try database.describeServer())
+            database.settings = "a throwaway PostgreSQL in \(directory.path)" + (cpu.map { ", pinned to CPU \($0)" } ?? "")
+                + (user.map { ", run as \($0)" } ?? "") + ": " + (try database.describeServer())
         } catch {
             database.stop()
             throw error

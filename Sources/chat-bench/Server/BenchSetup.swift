@@ -112,7 +112,7 @@ struct BenchSetup: Sendable {
         if let postgres {
             fields.append(("postgres_settings", .string(postgres.settings)))
             let label = "\(nodes.count) node\(nodes.count == 1 ? "" : "s")"
-            result.summary.insert("nodes: \(nodes.count), database: postgres (\(postgres.settings))", at: 0)
+            result.summary.insert("nodes: \(nodes.count), database: postgres", at: 0)
             result.rows = result.rows.map { row in
                 var row = row
                 row.scenario += ", \(label)"
