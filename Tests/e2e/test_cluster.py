@@ -320,13 +320,14 @@ def test_presence_is_the_clusters_with_one_join_and_one_leave(make_cluster):
 
 
 def test_sessions_opened_and_closed_at_once_on_every_node_make_one_join_and_one_leave(make_cluster):
-    """Three times over, a user opens a session on each of three nodes at the same moment and
-    closes them all at the same moment: after each opening every watcher has got exactly one more
+    """A user opens a session on each of three nodes at the same moment and closes them all at the
+    same moment. Three rounds slowly: after each opening every watcher has got exactly one more
     `join` and the user is online on every node, after each closing exactly one more `leave` and
-    offline everywhere; never a duplicate, or a leave and a join in between, from nodes racing to
-    be the first or the last."""
+    offline everywhere. Then twenty quick cycles (closing as soon as the join is seen, as a
+    reloading browser would): exactly join, leave per cycle, nothing late. Never a duplicate, or
+    a leave and a join in between, from nodes racing to be the first or the last."""
     cluster = make_cluster(3)
-    rounds = 3
+    rounds, quick = 3, 20
 
     async def body():
         watchers = [await connect_user(node, unique_name(f"w{i}")) for i, node in enumerate(cluster.nodes)]
@@ -335,10 +336,12 @@ def test_sessions_opened_and_closed_at_once_on_every_node_make_one_join_and_one_
         sessions = []
         expected: list[str] = []
 
-        async def check(after: str, event: str, state: bool) -> None:
+        async def transition(event: str) -> None:
             expected.append(event)
             for w in watchers:
                 await find(w, is_info(y, event), nth=expected.count(event))
+
+        async def check(after: str, state: bool) -> None:
             await quiet_all(watchers, 0.3)
             for w in watchers:
                 assert infos(w.frames, y) == expected, f"{w.name}, {after}: {infos(w.frames, y)}"
@@ -348,13 +351,26 @@ def test_sessions_opened_and_closed_at_once_on_every_node_make_one_join_and_one_
         try:
             for r in range(rounds):
                 sessions = list(await asyncio.gather(*(open_ws(node, token, name=y) for node in cluster.nodes)))
-                await check(f"round {r + 1}, sessions opened on 3 nodes at once", "join", True)
+                await transition("join")
+                await check(f"round {r + 1}, sessions opened on 3 nodes at once", True)
                 await asyncio.gather(*(s.close() for s in sessions))
                 sessions = []
-                await check(f"round {r + 1}, sessions closed on 3 nodes at once", "leave", False)
+                await transition("leave")
+                await check(f"round {r + 1}, sessions closed on 3 nodes at once", False)
+            for _ in range(quick):
+                sessions = list(await asyncio.gather(*(open_ws(node, token, name=y) for node in cluster.nodes)))
+                await transition("join")
+                await asyncio.gather(*(s.close() for s in sessions))
+                sessions = []
+                await transition("leave")
             await quiet_all(watchers, 1.5)          # a heartbeat and more: nothing late either
             for w in watchers:
-                assert infos(w.frames, y) == ["join", "leave"] * rounds, f"{w.name}, at the end: {infos(w.frames, y)}"
+                got = infos(w.frames, y)
+                assert got == expected, (f"{w.name}: after {rounds} rounds and {quick} quick cycles "
+                                         f"{got.count('join')} joins and {got.count('leave')} leaves, not "
+                                         f"{rounds + quick} each; the last ones: {got[-6:]}")
+            for node in cluster.nodes:
+                assert online(node, token).get(y) is False, f"{y} online on {node.base} with no session"
         finally:
             await close_all(*watchers, *sessions)
     run_on(cluster, body())
