@@ -109,7 +109,11 @@ class ChatdServer:
         """Starts the process and waits for its `chatd listening ... http=127.0.0.1:PORT` line."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHATD_") or k == "CHATD_BIN"}
         env.update(self.env)
-        cmd = [chatd_binary(), "--data-dir", str(self.data_dir), "--http", "127.0.0.1:0", "--ftp", "127.0.0.1:0", *self.flags]
+        flags = self.flags
+        if os.environ.get("CHATD_E2E_DATABASE") == "postgres" and "--database" not in flags:
+            from postgres import database_url_for        # the same tests on PostgreSQL: see there
+            flags = ["--database", database_url_for(self.data_dir), *flags]
+        cmd = [chatd_binary(), "--data-dir", str(self.data_dir), "--http", "127.0.0.1:0", "--ftp", "127.0.0.1:0", *flags]
         self.stderr_lines = []
         self.port = None
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -669,6 +673,9 @@ def _mask(data: bytes, mask: bytes) -> bytes:
 def chatd_user(data_dir: Path, *args: str, password: str | None = None, timeout: float = 30.0) -> subprocess.CompletedProcess:
     """Runs `chatd user ...` on a data directory, with the password (if any) on stdin."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATD_")}
+    if os.environ.get("CHATD_E2E_DATABASE") == "postgres" and "--database" not in args:
+        from postgres import database_url_for        # the server of this data directory's database
+        args = (*args, "--database", database_url_for(data_dir))
     return subprocess.run([chatd_binary(), "user", *args, "--data-dir", str(data_dir)],
                           input=(password + "\n").encode() if password is not None else b"",
                           capture_output=True, timeout=timeout, env=env)

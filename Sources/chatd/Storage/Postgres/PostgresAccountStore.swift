@@ -10,6 +10,8 @@ struct PostgresAccountStore: AccountStore {
     private var logger: Logger { database.logger }
 
     func credentials(nameKey: String) async throws -> AccountCredentials? {
+        // PostgreSQL text cannot hold U+0000, and no account name can: SQLite just finds none.
+        guard !nameKey.contains("\0") else { return nil }
         let rows = try await client.query("SELECT id, name, password_hash FROM accounts WHERE name_key = \(nameKey)", logger: logger)
         for try await (id, name, hash) in rows.decode((Int64, String, String).self) {
             return AccountCredentials(account: Account(id: id, name: name), passwordHash: hash)

@@ -60,6 +60,7 @@ struct PostgresLoginGuard: LoginGuard {
         try await database.client.query("DELETE FROM login_failures WHERE key = \(Self.nameKey(nameKey))", logger: logger)
     }
 
-    private static func nameKey(_ key: String) -> String { "name:" + key }
+    // PostgreSQL text cannot hold U+0000, which a refused name may contain: it counts as U+FFFD.
+    private static func nameKey(_ key: String) -> String { "name:" + key.replacingOccurrences(of: "\0", with: "\u{FFFD}") }
     private static func addressKey(_ address: String) -> String { "address:" + address }
 }
