@@ -104,9 +104,9 @@ def run_on(cluster: Cluster, coro, timeout: float = 120.0) -> None:
     try:
         run(coro, timeout)
     except AssertionError as e:
-        # finalizers of the dead event loop's leftovers run now, not during pytest's parse of
-        # this file for the report: there CPython 3.11.7 (this machine's) raised SystemError "AST
-        # constructor recursion depth mismatch", an INTERNALERROR that ended the whole run
+        # let finalizers of the dead event loop's leftovers run now rather than during pytest's
+        # parse of this file for the report: twice here CPython 3.11.7 raised SystemError "AST
+        # constructor recursion depth mismatch" in that parse, an INTERNALERROR that ended the run
         gc.collect()
         raise AssertionError(f"{e}\n-- the nodes logged:\n{cluster.notable_log()}") from e
 
