@@ -191,16 +191,17 @@ struct FTPFileArea: Sendable {
 
     /// A `RETR` under TLS, which `sendfile` cannot serve: the file read in blocks of
     /// ``FileStore/readBlock`` and written as buffers through the TLS handler, the next block
-    /// read while the last one is written, so memory stays at two blocks.
+    /// read while the last one is written (``FileBlocks``, no read-ahead), so memory stays at
+    /// two blocks.
     private func stream(_ file: StoredFile, from handle: ReadFileHandle, offset: Int64,
                         to data: FTPDataConnection) async -> FTPSession.Outcome {
         let channel = data.channel.channel
         var written: EventLoopFuture<Void>?
         let outcome: FTPSession.Outcome
         do {
-            for try await chunk in handle.readChunks(in: offset..<file.size, chunkLength: FileStore.readBlock) {
+            try await FileBlocks.forEach(in: handle, range: offset..<file.size) { block in
                 try await written?.get()
-                written = channel.writeAndFlush(chunk)
+                written = channel.writeAndFlush(block)
             }
             try await written?.get()
             outcome = .done

@@ -60,8 +60,8 @@ enum FileDownload {
         }
         let body = ResponseBody(contentLength: bytes.count) { writer in
             do {
-                for try await chunk in handle.readChunks(in: bytes, chunkLength: FileStore.readBlock) {
-                    try await writer.write(chunk)
+                try await FileBlocks.forEach(in: handle, range: bytes) { block in
+                    try await writer.write(block)
                 }
                 try await handle.close()
             } catch {
