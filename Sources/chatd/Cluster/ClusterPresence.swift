@@ -119,7 +119,7 @@ final class ClusterPresence: ClusterRelay {
 
     private func apply(_ account: Account, online isOnline: Bool) async throws {
         let logger = logger
-        try await database.client.withTransaction(logger: logger) { connection in
+        try await database.transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresDatabase.Lock.presence.rawValue))", logger: logger)
             if isOnline {
                 try await connection.query("""
@@ -169,7 +169,7 @@ final class ClusterPresence: ClusterRelay {
 
     private func removeNodes(where condition: String, reason: String) async throws {
         let logger = logger
-        let gone: [(UUID, String)] = try await database.client.withTransaction(logger: logger) { connection in
+        let gone: [(UUID, String)] = try await database.transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresDatabase.Lock.presence.rawValue))", logger: logger)
             var dead: [(UUID, String)] = []
             let removed = try await connection.query(

@@ -36,7 +36,7 @@ struct PostgresAccountStore: AccountStore {
     }
 
     func setPassword(nameKey: String, passwordHash: String) async throws -> Account {
-        try await client.withTransaction(logger: logger) { connection in
+        try await database.transaction { connection in
             let rows = try await connection.query(
                 "UPDATE accounts SET password_hash = \(passwordHash) WHERE name_key = \(nameKey) RETURNING id, name", logger: logger)
             var found: Account?

@@ -67,6 +67,17 @@ final class PostgresDatabase: Sendable {
         return configuration
     }
 
+    /// One transaction (`client.withTransaction`), with the error the closure threw (a
+    /// ``FileError``, say) rethrown as it is instead of inside a `PostgresTransactionError`, so
+    /// that callers see the same errors as from SQLite.
+    func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+
     /// A PostgreSQL error as one line: the server's message when there is one, not the query.
     static func describe(_ error: any Error) -> String {
         if let error = error as? PSQLError {

@@ -29,7 +29,7 @@ struct PostgresFileCatalog: FileCatalog {
 
     func record(_ stored: StoredFile, quota: Int64?) async throws -> StoredFile? {
         let logger = logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await database.transaction { connection in
             try await Self.lock(names: [stored.name], owner: stored.ownerID, on: connection, logger: logger)
             let existing = try await Self.file(named: stored.name, on: connection, logger: logger)
             if let existing, existing.ownerID != stored.ownerID {
@@ -52,7 +52,7 @@ struct PostgresFileCatalog: FileCatalog {
     func rename(from source: String, to target: String, by accountID: Int64) async throws
         -> (original: StoredFile, renamed: StoredFile, replaced: StoredFile?) {
         let logger = logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await database.transaction { connection in
             try await Self.lock(names: [source, target], owner: nil, on: connection, logger: logger)
             guard let file = try await Self.file(named: source, on: connection, logger: logger) else { throw FileError.notFound(source) }
             guard file.ownerID == accountID else { throw FileError.notOwner(name: source, owner: file.ownerName) }
@@ -69,7 +69,7 @@ struct PostgresFileCatalog: FileCatalog {
 
     func remove(named name: String, by accountID: Int64) async throws -> StoredFile {
         let logger = logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await database.transaction { connection in
             try await Self.lock(names: [name], owner: nil, on: connection, logger: logger)
             guard let file = try await Self.file(named: name, on: connection, logger: logger) else { throw FileError.notFound(name) }
             guard file.ownerID == accountID else { throw FileError.notOwner(name: name, owner: file.ownerName) }

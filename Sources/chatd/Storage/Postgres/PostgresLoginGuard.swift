@@ -33,7 +33,7 @@ struct PostgresLoginGuard: LoginGuard {
         let counted = [(Self.nameKey(nameKey), namePolicy), (Self.addressKey(address), addressPolicy)].filter { $0.1.failures > 0 }
         guard !counted.isEmpty else { return }
         let horizon = max(namePolicy.window, addressPolicy.window)
-        try await database.client.withTransaction(logger: logger) { connection in
+        try await database.transaction { connection in
             for (key, policy) in counted.sorted(by: { $0.0 < $1.0 }) {
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.keyLockSpace), hashtext(\(key)))", logger: logger)
                 try await connection.query("INSERT INTO login_failures (key, at) VALUES (\(key), \(unescaped: Self.now))", logger: logger)

@@ -30,7 +30,7 @@ struct PostgresMessageStore: MessageStore, CommittedMessages {
         let lows = conversations.map(\.0), highs = conversations.map(\.1)
         let bodies = drafts.map(\.body)
         let hasClientID = drafts.map { $0.clientID != nil }, clientIDs = drafts.map { $0.clientID ?? "" }
-        let ids: [Int64] = try await client.withTransaction(logger: logger) { connection in
+        let ids: [Int64] = try await database.transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresDatabase.Lock.messages.rawValue))", logger: logger)
             // account ids start at 1, so 0 and '' stand for "no recipient" in the arrays
             let rows = try await connection.query("""
@@ -95,7 +95,7 @@ struct PostgresMessageStore: MessageStore, CommittedMessages {
 
     func welcomeCounts(for account: Account) async throws -> (unread: [String: Int], lastID: Int64, accounts: AccountRoster.Version) {
         let logger = logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await database.transaction { connection in
             // one snapshot for the three reads, as SQLite's read transaction gives
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             var counts: [String: Int] = [:]

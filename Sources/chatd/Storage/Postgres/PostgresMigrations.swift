@@ -88,7 +88,7 @@ enum PostgresMigrations {
 
     static func migrate(_ database: PostgresDatabase) async throws {
         let logger = database.logger
-        try await database.client.withTransaction(logger: logger) { connection in
+        try await database.transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresDatabase.Lock.migrations.rawValue))", logger: logger)
             try await connection.query("""
                 CREATE TABLE IF NOT EXISTS chatd_migrations (
