@@ -27,6 +27,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -263,16 +264,38 @@ class Cluster:
     def add_node(self, database_from_env: bool = False) -> ChatdServer:
         """Starts one more node; with `database_from_env` it gets the URL from CHATD_DATABASE
         instead of --database."""
+        return self.add_nodes(1, database_from_env)[0]
+
+    def add_nodes(self, n: int, database_from_env: bool = False) -> list[ChatdServer]:
+        """Starts n more nodes at the same time (as an init system would), appended in order;
+        fails with the first start-up error."""
         if database_from_env:
             flags = cluster_flags(self.db.url, self.node_timeout, self.flags)[2:]
-            node = ChatdServer(self.data_dir, flags, env={"CHATD_DATABASE": self.db.url})
+            new = [ChatdServer(self.data_dir, flags, env={"CHATD_DATABASE": self.db.url}) for _ in range(n)]
         else:
-            node = ChatdServer(self.data_dir, cluster_flags(self.db.url, self.node_timeout, self.flags))
-        self.nodes.append(node)
-        node.start(timeout=30.0)
-        line = next((l for l in node.stderr_lines if "chatd listening" in l), "")
-        assert "database=postgres" in line, f"node {len(self.nodes) - 1} did not start on PostgreSQL: {line!r}"
-        return node
+            new = [ChatdServer(self.data_dir, cluster_flags(self.db.url, self.node_timeout, self.flags)) for _ in range(n)]
+        first = len(self.nodes)
+        self.nodes.extend(new)
+        errors: list[BaseException] = []
+
+        def start(node: ChatdServer) -> None:
+            try:
+                node.start(timeout=30.0)
+            except BaseException as e:      # noqa: BLE001 - re-raised below, in this thread
+                errors.append(e)
+
+        threads = [threading.Thread(target=start, args=(node,)) for node in new]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        if errors:
+            raise errors[0]
+        for i, node in enumerate(new, first):
+            assert node.port, f"node {i} did not start within 60 s"
+            line = next((l for l in node.stderr_lines if "chatd listening" in l), "")
+            assert "database=postgres" in line, f"node {i} did not start on PostgreSQL: {line!r}"
+        return new
 
     def user_add(self, name: str, password: str) -> subprocess.CompletedProcess:
         """`chatd user add NAME --database URL` (with the shared --data-dir as well)."""
@@ -307,8 +330,8 @@ def make_cluster(postgres, tmp_path):
         db = PostgresDatabase(postgres, postgres.create_database("cluster"))
         cluster = Cluster(db, tmp_path / f"shared{len(clusters)}", list(flags) if flags else list(QUIET_FLAGS), node_timeout)
         clusters.append(cluster)
-        for _ in range(n):
-            cluster.add_node()
+        cluster.add_node()                  # creates the schema
+        cluster.add_nodes(n - 1)            # the others at once: quicker, and how nodes start
         return cluster
 
     yield factory

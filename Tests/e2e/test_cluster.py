@@ -804,22 +804,8 @@ def test_nodes_started_at_once_on_an_empty_database(postgres, tmp_path):
     db = PostgresDatabase(postgres, postgres.create_database("atonce"))
     cluster = Cluster(db, tmp_path / "shared", ["--rate", "0", "--lockout-name", "0", "--lockout-address", "0"],
                       NODE_TIMEOUT)
-    errors: list[BaseException] = []
-
-    def start():
-        try:
-            cluster.add_node()
-        except BaseException as e:           # noqa: BLE001 - reported below with the node's log
-            errors.append(e)
-
-    threads = [threading.Thread(target=start) for _ in range(3)]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
-        assert not errors, f"a node did not start: {errors[0]}"
-        assert len(cluster.nodes) == 3 and all(n.port for n in cluster.nodes)
+        cluster.add_nodes(3)
         token = cluster.nodes[2].login(unique_name("early"))
         for node in cluster.nodes:
             assert node.get("/api/me", token).status_code == 200, f"{node.base} does not know the token"
