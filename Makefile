@@ -33,7 +33,7 @@ AUTOBAHN_PINS = autobahntestsuite==0.8.2 autobahn==0.10.9 txaio==2.1.0 Twisted==
 need = @command -v $(1) >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends $(2); } || \
 	{ echo "$(3) need $(2): run 'apt-get install $(2)' as root" >&2; exit 1; }
 
-.PHONY: build release run test test-swift test-e2e test-deps soak-crash bench bench-cluster bench-files bench-ftp clean install install-files uninstall conformance fuzz
+.PHONY: build release run test test-swift test-e2e test-deps soak-crash bench bench-cluster bench-files bench-ftp clean install install-files uninstall conformance fuzz sanitize abuse-heavy
 
 build:
 	$(SWIFT) build
@@ -83,6 +83,23 @@ conformance: test-deps
 # A soak, not a test: the crash loop of the test run (30 SIGKILLs) with 300 kills.
 soak-crash: build
 	CHATD_CRASH_ITERATIONS=300 CHATD_BIN="$$($(SWIFT) build --show-bin-path)/chatd" $(PYTHON) -m pytest Tests/e2e/test_crash_loop.py -q -s
+
+# Not part of `make test`: the Swift test suite under AddressSanitizer, then ThreadSanitizer
+# (scripts/sanitize), each in a scratch directory of its own (.build-asan, .build-tsan) so that
+# the normal build stays valid. A cold build of each takes 15 to 25 minutes on 2 cores; later
+# runs rebuild only what changed. SANITIZERS="address" or "thread" runs one; SANITIZE_FILTER
+# passes --filter to `swift test`. Fails on a failed test or any sanitizer report.
+SANITIZERS ?= address thread
+
+sanitize: test-deps
+	SWIFT="$(SWIFT)" nice -n 10 scripts/sanitize $(SANITIZERS)
+
+# The abuse suite (Tests/e2e/test_abuse.py) at a heavier size than `make test` runs it: 1,000
+# slowloris connections instead of 300 and 10,000 idle WebSocket sessions instead of 2,000. Needs
+# a hard file descriptor limit above 10,500 for the test process; a few minutes.
+abuse-heavy: build
+	CHATD_ABUSE_SLOWLORIS=1000 CHATD_ABUSE_WEBSOCKETS=10000 CHATD_BIN="$$($(SWIFT) build --show-bin-path)/chatd" \
+		$(PYTHON) -m pytest Tests/e2e/test_abuse.py -q -s
 
 # libFuzzer targets for the parsers of untrusted input (Tests/Fuzz/fuzz.sh): a release build with
 # -sanitize=fuzzer,address in .build-fuzz, then FUZZ_SECONDS of fuzzing per target from its seed
