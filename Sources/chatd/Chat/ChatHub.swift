@@ -58,6 +58,11 @@ final class ChatHub: MessageDelivery {
         }
     }
 
+    /// Waits until the cluster counts this node's sessions (nothing to wait for on one node).
+    func settlePresence() async {
+        await relay?.settle(limit: .seconds(5))
+    }
+
     /// Unregisters a session. When it was its account's last, everybody is told it left.
     func detach(_ session: ChatSession) {
         let left = ServerFrame.info(.init(event: .leave, user: session.account.name))

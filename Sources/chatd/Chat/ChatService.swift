@@ -36,7 +36,9 @@ final class ChatService: Sendable {
     /// welcome read after, so no message committed in between can be missed; one that arrives
     /// both ways has an id ≤ `last_id` and the transport drops the live copy (``QueuedFrame/messageID``).
     func open(_ session: ChatSession) async throws -> (frame: WireFrame, lastID: Int64) {
-        hub.attach(session)
+        if hub.attach(session) {
+            await hub.settlePresence()
+        }
         do {
             let (unread, lastID, version) = try await messages.welcomeCounts(for: session.account)
             let roster = try await accounts.roster(at: version)

@@ -8,6 +8,10 @@ protocol ClusterRelay: Sendable {
     /// Called under the hub's lock, in the order the changes happened: must not block.
     func localPresenceChanged(_ account: Account, online: Bool)
 
+    /// Returns once this node's presence changes made so far are written where the other nodes
+    /// count them: a session is welcomed only after that, so it is never counted gone meanwhile.
+    func settle(limit: Duration) async
+
     /// Accounts online on any node, as last heard.
     func onlineAnywhere() -> Set<Int64>
 

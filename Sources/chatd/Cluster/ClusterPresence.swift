@@ -13,6 +13,11 @@ import Synchronization
 /// nodes race. A node that stops heart-beating for ``timeout`` is removed by whichever node
 /// looks next (the same transaction, the same counting), so its users' leave notices go out
 /// once too.
+///
+/// A node writes its changes in order but late, and another node's may land in between: had a
+/// session's row not been written yet when the account's sessions elsewhere closed, the count
+/// would reach 0 (a leave) while the session is open, then 1 again (a join). So a session is not
+/// welcomed before its node's row is written (``settle()``); only leaving is written behind.
 final class ClusterPresence: ClusterRelay {
     let nodeID: UUID
     let label: String
@@ -25,8 +30,17 @@ final class ClusterPresence: ClusterRelay {
         case logout(Data)
     }
 
-    private let changes: AsyncStream<Change>
-    private let changesInput: AsyncStream<Change>.Continuation
+    private let changes: AsyncStream<(Change, UInt64)>
+    private let changesInput: AsyncStream<(Change, UInt64)>.Continuation
+    private let progress = Mutex(Progress())
+
+    /// How far the change stream has been written, and who waits for it.
+    private struct Progress {
+        var queued: UInt64 = 0
+        var written: UInt64 = 0
+        var waiters: [(target: UInt64, id: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var nextWaiter = 0
+    }
     private let logger: Logger
 
     init(database: PostgresDatabase, label: String, timeout: Duration, logger: Logger) {
@@ -43,7 +57,54 @@ final class ClusterPresence: ClusterRelay {
     // MARK: ClusterRelay
 
     func localPresenceChanged(_ account: Account, online: Bool) {
-        changesInput.yield(.presence(account, online: online))
+        enqueue(.presence(account, online: online))
+    }
+
+    /// Returns once every change this node queued so far is written (at most `limit`: a database
+    /// that is away must not hold a session's welcome forever).
+    func settle(limit: Duration = .seconds(5)) async {
+        let id = progress.withLock { p -> Int in
+            p.nextWaiter += 1
+            return p.nextWaiter
+        }
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            self.release(id)
+        }
+        await withCheckedContinuation { continuation in
+            let done = progress.withLock { p -> Bool in
+                guard p.written < p.queued else { return true }
+                p.waiters.append((p.queued, id, continuation))
+                return false
+            }
+            if done { continuation.resume() }
+        }
+        timer.cancel()
+    }
+
+    private func release(_ id: Int) {
+        let waiter = progress.withLock { p in
+            p.waiters.firstIndex { $0.id == id }.map { p.waiters.remove(at: $0).continuation }
+        }
+        waiter?.resume()
+    }
+
+    private func enqueue(_ change: Change) {
+        let sequence = progress.withLock { p -> UInt64 in
+            p.queued += 1
+            return p.queued
+        }
+        changesInput.yield((change, sequence))
+    }
+
+    private func written(_ sequence: UInt64) {
+        let ready = progress.withLock { p -> [CheckedContinuation<Void, Never>] in
+            p.written = max(p.written, sequence)
+            let ready = p.waiters.filter { $0.target <= p.written }.map(\.continuation)
+            p.waiters.removeAll { $0.target <= p.written }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
     }
 
     func onlineAnywhere() -> Set<Int64> {
@@ -51,7 +112,7 @@ final class ClusterPresence: ClusterRelay {
     }
 
     func loggedOut(tokenHash: Data) {
-        changesInput.yield(.logout(tokenHash))
+        enqueue(.logout(tokenHash))
     }
 
     // MARK: events from the bus
@@ -97,7 +158,8 @@ final class ClusterPresence: ClusterRelay {
     /// the order they happened;
     /// returns when the stream is finished (``finish()``).
     func runChanges() async {
-        for await change in changes {
+        for await (change, sequence) in changes {
+            defer { written(sequence) }
             switch change {
             case .presence(let account, let isOnline):
                 await retrying("presence change") {
@@ -149,7 +211,7 @@ final class ClusterPresence: ClusterRelay {
         logger.warning("this node was taken for dead by the cluster; registering again", metadata: ["node": "\(nodeID)"])
         try await register()
         for account in localAccounts() {
-            changesInput.yield(.presence(account, online: true))
+            enqueue(.presence(account, online: true))
         }
     }
 
