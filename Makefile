@@ -117,10 +117,10 @@ bench:
 	$(SWIFT) build -c release --product chat-bench
 	"$$($(SWIFT) build -c release --show-bin-path)/chat-bench" all --table .build/bench-results.md
 
-# `make bench-cluster`: fan-out (500 sessions, 10 senders, 4 rate steps) on one SQLite node, then on
+# `make bench-cluster`: fan-out (500 sessions, 10 senders, 5 rate steps) on one SQLite node, then on
 # clusters of CLUSTER_NODES chatd nodes on a throwaway PostgreSQL that chat-bench starts in its work
 # directory (needs initdb and pg_ctl: apt-get install postgresql). Every node and PostgreSQL share
-# CPU 0, the generator has CPU 1: about 4 minutes on 2 cores. JSON lines on stdout, the table on
+# CPU 0, the generator has CPU 1: about 3 minutes on 2 cores. JSON lines on stdout, the table on
 # stderr and in .build/bench-cluster.md. CLUSTER_BENCH_ARGS adds options (e.g. --database URL).
 CLUSTER_NODES ?= 1,2,3
 CLUSTER_BENCH_ARGS ?=
@@ -128,7 +128,7 @@ bench-cluster:
 	$(SWIFT) build -c release --product chatd
 	$(SWIFT) build -c release --product chat-bench
 	"$$($(SWIFT) build -c release --show-bin-path)/chat-bench" cluster --node-counts $(CLUSTER_NODES) \
-		--sessions 500 --senders 10 --steps 25000,50000,100000,200000 --step-seconds 5 \
+		--sessions 500 --senders 10 --steps 25000,50000,100000,200000,300000 --step-seconds 5 \
 		--table .build/bench-cluster.md $(CLUSTER_BENCH_ARGS)
 
 # 1 GiB upload and download through chatd next to python3 -m http.server, MB/s and peak RSS.

@@ -77,7 +77,7 @@ struct ChatBench: AsyncParsableCommand {
         @Flag(help: "Leave out the single SQLite node.") var noSqlite = false
         @Option(help: "Sessions in the broadcast channel.") var sessions = 500
         @Option(help: "Sessions that send.") var senders = 10
-        @Option(help: "Target deliveries per second, comma-separated, one step each.") var steps = "25000,50000,100000,200000"
+        @Option(help: "Target deliveries per second, comma-separated, one step each.") var steps = "25000,50000,100000,200000,300000"
         @Option(help: "Seconds per step.") var stepSeconds = 5.0
         @Option(help: "Also write the table (Markdown) to this file.") var table: String?
         @OptionGroup var common: CommonOptions
@@ -97,6 +97,7 @@ struct ChatBench: AsyncParsableCommand {
 
         func run() async throws {
             let started = Date()
+            let loadBefore = Self.loadAverage()
             let scenario = FanoutScenario(sessions: sessions, senders: senders, steps: try parseSteps(steps), stepSeconds: stepSeconds)
             var runs: [ClusterTable.Run] = []
             let deployments: [Int?] = (noSqlite ? [] : [nil]) + (try clusterSizes()).map { Optional($0) }
@@ -117,11 +118,18 @@ struct ChatBench: AsyncParsableCommand {
             let header = "chat-bench cluster, \(ISO8601DateFormatter().string(from: Date())), \(Int(Date().timeIntervalSince(started))) s, "
                 + "\(sysconf(Int32(_SC_NPROCESSORS_ONLN))) CPUs, fanout with \(sessions) sessions and \(senders) senders, \(Format.decimal(stepSeconds, 0)) s steps"
                 + (common.cpus.server.map { ", chatd (every node) and PostgreSQL on CPU \($0), generator on CPU \(common.cpus.client ?? 0)" } ?? ", unpinned")
+                + "; load average \(loadBefore) before, \(Self.loadAverage()) after (anything else running shares the cores)"
             let markdown = ClusterTable.markdown(runs, header: header)
             FileHandle.standardError.write(Data(("\n" + markdown).utf8))
             if let path = table {
                 try markdown.write(toFile: path, atomically: true, encoding: .utf8)
             }
+        }
+
+        /// The 1-minute load average, so that a table says whether the machine was quiet.
+        static func loadAverage() -> String {
+            let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+            return text.split(separator: " ").first.map(String.init) ?? "?"
         }
     }
 

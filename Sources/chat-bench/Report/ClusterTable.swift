@@ -56,7 +56,12 @@ enum ClusterTable {
             let lost = run.steps.reduce(0) { $0 + $1.missing }
             text += "- \(run.label): \(lost == 0 ? "nothing lost" : "\(lost) deliveries missing")"
                 + ", chatd logged \(run.chatdLogProblems) warnings/errors"
-                + (run.settings.map { ", PostgreSQL logged \(run.postgresLogProblems) errors; \($0)" } ?? "") + "\n"
+                + (run.settings == nil ? "" : ", PostgreSQL logged \(run.postgresLogProblems) errors") + "\n"
+        }
+        // the same server every run; its work directory differs, so only what follows the colon
+        if let settings = runs.compactMap(\.settings).first {
+            let server = settings.range(of: ": ").map { String(settings[$0.upperBound...]) } ?? settings
+            text += "- PostgreSQL: \(server)\n"
         }
         return text
     }
