@@ -36,7 +36,8 @@ final class BenchClient: @unchecked Sendable {
 
     /// Opens one session per entry of `tokens`, keeping at most `inFlight` of them between
     /// "connecting" and "welcomed", the way a crowd of real clients arrives. Returns when every
-    /// session is welcomed or has failed, or when `timeout` passes.
+    /// session is welcomed or has failed, or when `timeout` passes. Sessions go to the nodes
+    /// round-robin by their index (``node(ofSession:)``).
     func connect(tokens: [String], inFlight: Int, timeout: TimeInterval) async throws {
         let bootstrap = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
