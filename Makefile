@@ -86,8 +86,8 @@ soak-crash: build
 
 # Not part of `make test`: the Swift test suite under AddressSanitizer, then ThreadSanitizer
 # (scripts/sanitize), each in a scratch directory of its own (.build-asan, .build-tsan) so that
-# the normal build stays valid. A cold build of each takes 15 to 25 minutes on 2 cores; later
-# runs rebuild only what changed. SANITIZERS="address" or "thread" runs one; SANITIZE_FILTER
+# the normal build stays valid. A cold build of each took 30 to 40 minutes on 2 cores next to
+# other work; later runs rebuild only what changed. SANITIZERS="address" or "thread" runs one; SANITIZE_FILTER
 # passes --filter to `swift test`. Fails on a failed test or any sanitizer report.
 SANITIZERS ?= address thread
 

@@ -77,6 +77,7 @@ struct HTTPGuardTests {
     @Test func aHeadTrickledTooSlowlyIsAnswered408AndClosed() throws {
         let halfClose = HalfCloseRecorder()
         let channel = try connection(halfClose: halfClose)
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }  // breaks the pipeline's cycle
         try send("GET /healthz HTTP/1.1\r\nHost: x\r\n", to: channel)
         channel.embeddedEventLoop.advanceTime(by: .seconds(5))
         try send("X-Slow: a", to: channel)
@@ -94,6 +95,7 @@ struct HTTPGuardTests {
 
     @Test func aConnectionThatSendsNothingIsClosedWithoutAnswer() throws {
         let channel = try connection()
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }  // breaks the pipeline's cycle
         channel.embeddedEventLoop.advanceTime(by: Self.timeout - .milliseconds(1))
         #expect(channel.isActive)
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
@@ -103,6 +105,7 @@ struct HTTPGuardTests {
 
     @Test func aWholeHeadStopsTheClockUntilItsResponseEnds() throws {
         let channel = try connection()
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }  // breaks the pipeline's cycle
         channel.embeddedEventLoop.advanceTime(by: .seconds(9))
         try send("GET /api/files/big HTTP/1.1\r\nHost: x\r\n\r\n", to: channel)
         let parts = try requestParts(channel)
@@ -120,6 +123,7 @@ struct HTTPGuardTests {
 
     @Test func aKeptAliveConnectionGetsTheTimeoutForEachHead() throws {
         let channel = try connection()
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }  // breaks the pipeline's cycle
         try send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", to: channel)
         try respond(channel)
         _ = try written(channel)
@@ -131,6 +135,7 @@ struct HTTPGuardTests {
 
     @Test func aResponseThatSaysCloseClosesTheConnection() throws {
         let channel = try connection()
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }  // breaks the pipeline's cycle
         try send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", to: channel)
         try respond(channel, headers: ["Content-Length": "0", "Connection": "close"])
         #expect(!channel.isActive)
@@ -139,6 +144,7 @@ struct HTTPGuardTests {
     @Test func aRefusedBodyIsReadAndDroppedUntilItEnds() throws {
         let halfClose = HalfCloseRecorder()
         let channel = try connection(halfClose: halfClose)
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }  // breaks the pipeline's cycle
         try send("PUT /api/files/x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n", to: channel)
         #expect(try requestParts(channel).count == 1)
         try respond(channel, headers: ["Content-Length": "0", "Connection": "close"])
@@ -152,6 +158,7 @@ struct HTTPGuardTests {
 
     @Test func anUpgradeRemovesTheGuards() throws {
         let channel = try connection()
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }  // breaks the pipeline's cycle
         try send("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n", to: channel)
         try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .switchingProtocols)))
         #expect(try written(channel).hasPrefix("HTTP/1.1 101"))
@@ -178,6 +185,7 @@ struct HTTPGuardTests {
     @Test(arguments: oversizedHeads)
     func aHeadOverTheLimitsIs431(_ what: String, _ request: String) throws {
         let channel = try connection()
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }  // breaks the pipeline's cycle
         try send(request, to: channel)
         let answer = try written(channel)
         #expect(answer.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large\r\n"), "\(what): \(answer.prefix(80))")
@@ -189,6 +197,7 @@ struct HTTPGuardTests {
 
     @Test func aHeadJustUnderTheLimitsPasses() throws {
         let channel = try connection()
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }  // breaks the pipeline's cycle
         let short = (0..<99).map { (n: Int) -> String in "X-\(n): a\r\n" }.joined()
         let long = String(repeating: "c", count: 15 * 1024)
         try send("GET /healthz HTTP/1.1\r\n\(short)X-Long: \(long)\r\n\r\n", to: channel)
@@ -198,12 +207,14 @@ struct HTTPGuardTests {
 
     @Test func garbageIs400() throws {
         let channel = try connection()
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }  // breaks the pipeline's cycle
         try send("HELLO?\r\n\r\n", to: channel)
         #expect(try written(channel).hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
     }
 
     @Test func aClientThatStopsReadingIsCut() throws {
         let channel = try connection()
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }  // breaks the pipeline's cycle
         try send("GET /api/files/big HTTP/1.1\r\nHost: x\r\n\r\n", to: channel)
         channel.isWritable = false
         channel.pipeline.fireChannelWritabilityChanged()
