@@ -800,7 +800,7 @@ def test_user_add_with_database_url_makes_an_account_every_node_knows(make_clust
 def test_nodes_started_at_once_on_an_empty_database(postgres, tmp_path):
     """Three nodes started at the same moment on one empty database (as an init system would)
     all come up on PostgreSQL, each creating or finding the schema without tripping over the
-    others, and serve one set of accounts."""
+    others, and serve one set of accounts; their shared log keeps every node's lines."""
     db = PostgresDatabase(postgres, postgres.create_database("atonce"))
     cluster = Cluster(db, tmp_path / "shared", ["--rate", "0", "--lockout-name", "0", "--lockout-address", "0"],
                       NODE_TIMEOUT)
@@ -809,6 +809,10 @@ def test_nodes_started_at_once_on_an_empty_database(postgres, tmp_path):
         token = cluster.nodes[2].login(unique_name("early"))
         for node in cluster.nodes:
             assert node.get("/api/me", token).status_code == 200, f"{node.base} does not know the token"
+        # the nodes share logs/server.log: each one's start-up line is there, none written over
+        log = (cluster.data_dir / "logs" / "server.log").read_text(errors="replace")
+        for node in cluster.nodes:
+            assert f"http=127.0.0.1:{node.port}" in log, f"{node.base}'s start-up line is missing from the shared log"
     finally:
         cluster.kill_all()
         postgres.drop_database(db.name)

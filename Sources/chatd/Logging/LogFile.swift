@@ -15,13 +15,13 @@ final class LogFile: Sendable {
         path = (logs as NSString).appendingPathComponent("server.log")
         do {
             try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-            if !FileManager.default.fileExists(atPath: path) {
-                guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                    throw StartupError("cannot create log file \(path)")
-                }
+            // O_APPEND: every write lands at the end as it is then, so cluster nodes sharing the
+            // data directory add their lines to one log instead of writing over each other's.
+            let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else {
+                throw StartupError("cannot write log file \(path): \(String(cString: strerror(errno)))")
             }
-            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            try handle.seekToEnd()
+            handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         } catch let error as StartupError {
             throw error
         } catch {
