@@ -19,6 +19,7 @@ final class HalfCloseRecorder: ChannelOutboundHandler {
         }
         outputClosed = true
         promise?.succeed(())
+        context.pipeline.syncOperations.fireUserInboundEventTriggered(ChannelEvent.outputClosed)   // as NIO's sockets do
     }
 }
 
@@ -154,6 +155,20 @@ struct HTTPGuardTests {
         #expect(try requestParts(channel).isEmpty, "dropped")
         try send("56789", to: channel)
         #expect(!channel.isActive, "closed at the body's end")
+    }
+
+    /// Hummingbird closes its side after a request that said `Connection: close`, then waits for
+    /// the client: one that never closes is let go after the linger.
+    @Test func aClientThatOutstaysItsConnectionCloseIsLetGo() throws {
+        let halfClose = HalfCloseRecorder()
+        let channel = try connection(halfClose: halfClose)
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }
+        try send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", to: channel)
+        try respond(channel)
+        channel.close(mode: .output, promise: nil)
+        #expect(halfClose.outputClosed && channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: HTTPRefusal.linger)
+        #expect(!channel.isActive)
     }
 
     @Test func anUpgradeRemovesTheGuards() throws {

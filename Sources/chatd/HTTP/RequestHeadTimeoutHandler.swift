@@ -27,8 +27,10 @@ import NIOHTTP1
 /// client reads the answer before the connection goes (closing with unread input would reset
 /// it, and the reset can destroy the answer in the client's buffer).
 ///
-/// Whoever closes a connection (this handler, ``MalformedRequestResponder``, the client after
-/// such a half-close), the handlers behind this one are told `inputClosed` before the
+/// A connection whose output was closed (after a refusal, or by Hummingbird after a request that
+/// said `Connection: close`) is closed entirely ``HTTPRefusal/linger`` later if the client has
+/// not closed it by then. Whoever closes a connection (this handler, ``MalformedRequestResponder``,
+/// the client after such a half-close), the handlers behind this one are told `inputClosed` before the
 /// connection goes inactive, if NIO did not tell them already: it is the end Hummingbird's
 /// upgrade handler expects while waiting for a request, and it takes any other for a failure
 /// that Hummingbird logs at error level, once per refused connection.
@@ -61,6 +63,8 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
     private var outputClosed = false
     /// The handlers behind this one were told `inputClosed`.
     private var inputClosed = false
+    /// The close that follows a closed output.
+    private var lingering: Scheduled<Void>?
     private var deadline: Scheduled<Void>?
 
     init(timeout: TimeAmount, logger: Logger) {
@@ -74,6 +78,7 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
 
     func handlerRemoved(context: ChannelHandlerContext) {
         stop()
+        lingering?.cancel()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -83,6 +88,7 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
 
     func channelInactive(context: ChannelHandlerContext) {
         stop()
+        lingering?.cancel()
         if !inputClosed {
             inputClosed = true
             context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
@@ -95,9 +101,16 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
         case .inputClosed?:
             inputClosed = true
         case .outputClosed?:
-            // a refusal's answer is out (here or in MalformedRequestResponder): no more clock
+            // A refusal's answer is out (here or in MalformedRequestResponder), or Hummingbird is
+            // done with the connection (a request that said `Connection: close`): no more clock,
+            // and no more reason to keep the connection once the client has had time to read.
             stop()
             outputClosed = true
+            if lingering == nil {
+                lingering = context.eventLoop.assumeIsolated().scheduleTask(in: HTTPRefusal.linger) {
+                    context.close(promise: nil)
+                }
+            }
         default:
             break
         }
