@@ -8,6 +8,9 @@ database and one data directory behave as one server to every client, whichever 
   per transition to every other session; a node killed with SIGKILL has its users shown offline
   elsewhere within 2 × --node-timeout, with one `leave` each, and its clients lose nothing that
   was acknowledged when they reconnect to another node;
+- a node whose connections PostgreSQL ends (its listener among them) misses the notifications
+  said meanwhile and still delivers every message, reading them from the table when it listens
+  again;
 - files uploaded on one node (HTTP or FTP) are listed, served and announced on the others,
   ownership holds whichever node is used, and two nodes storing one name at once leave one whole
   file and nothing else;
@@ -529,6 +532,72 @@ def test_clients_of_a_killed_node_lose_nothing_acknowledged_on_another_node(make
             for r_ in recorders:
                 r_.cancel()
             await close_all(alice, bob, carol, again)
+    run_on(cluster, body())
+
+
+def test_a_node_that_lost_its_connections_catches_up_from_the_table(make_cluster):
+    """PostgreSQL ends every connection of node 1 (its listener among them, found by the
+    `application_name` chatd gives them) again and again while Alice sends on node 0, so the
+    notifications said meanwhile never reach node 1. Bob's session there still gets every
+    message, once and in order, after node 1 listens again (with --node-timeout 60 its heartbeat
+    does not come round in this test: the catch-up is the reconnect's), node 1 logs that it lost
+    its listener, and Bob can send again."""
+    cluster = make_cluster(2, node_timeout=60)
+    n0, n1 = cluster.nodes
+    own = f"chatd {n1.proc.pid}"
+
+    def end_node1_connections() -> tuple[int, int]:
+        """(listeners, connections) of node 1 that PostgreSQL was told to end."""
+        out = cluster.db.sql(
+            "SELECT count(*) FILTER (WHERE application_name = '" + own + " listener') || ' ' || count(*) "
+            "FROM (SELECT application_name, pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = '" + own + "' OR application_name LIKE '" + own + " %') ended")
+        listeners, connections = out.split()
+        return int(listeners), int(connections)
+
+    async def body():
+        alice = await connect_user(n0, unique_name("alice"))
+        bob = await connect_user(n1, unique_name("bob"))
+        try:
+            ended_listeners = 0
+            sent = 0
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline:
+                listeners, _ = await asyncio.to_thread(end_node1_connections)
+                ended_listeners += listeners
+                for _ in range(3):
+                    await alice.broadcast(f"during {sent}")
+                    sent += 1
+                await asyncio.sleep(0.05)
+            assert ended_listeners >= 1, "node 1's listener was never found in pg_stat_activity"
+            # the last messages were sent while node 1 was not listening (or had just begun again)
+            await alice.broadcast(f"during {sent}")
+            sent += 1
+            await asyncio.to_thread(end_node1_connections)
+
+            # within 8 s: before node 1's first heartbeat (20 s after its start), which would look too
+            deadline = time.monotonic() + 8
+            got = [await bob.recv_type("message", timeout=max(0.1, deadline - time.monotonic())) for _ in range(sent)]
+            assert [f["message"] for f in got] == [f"during {i}" for i in range(sent)], \
+                [f["message"] for f in got][:20]
+            ids = [f["id"] for f in got]
+            assert ids == sorted(ids) and len(set(ids)) == sent, ids
+            extra = [f for f in await bob.quiet(0.5) if f.get("type") == "message"]
+            assert extra == [], f"bob got messages twice: {extra[:5]}"
+            assert "cluster listener lost; reconnecting" in n1.all_stderr_text()
+
+            # node 1's pool has new connections: bob's message is stored and reaches alice
+            deadline = time.monotonic() + 15
+            while True:
+                await bob.broadcast("after")
+                f = await bob.recv_matching(lambda f: f.get("type") in ("message", "error"), 10)
+                if f["type"] == "message":
+                    break
+                assert time.monotonic() < deadline, f"node 1 still cannot store a message: {f}"
+                await asyncio.sleep(0.5)
+            assert (await alice.recv_matching(lambda f: f.get("type") == "message" and f.get("message") == "after", 10))
+        finally:
+            await close_all(alice, bob)
     run_on(cluster, body())
 
 

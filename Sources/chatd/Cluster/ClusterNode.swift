@@ -59,7 +59,7 @@ final class ClusterNode: Service {
         while !Task.isCancelled {
             do {
                 let connection = try await PostgresConnection.connect(
-                    configuration: database.connectionConfiguration(), id: 0, logger: logger)
+                    configuration: database.connectionConfiguration(purpose: "listener"), id: 0, logger: logger)
                 attempt = 0
                 do {
                     try await connection.listen(on: PostgresMessageStore.channel) { notifications in

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOSSL
 import PostgresNIO
@@ -58,14 +59,22 @@ final class PostgresDatabase: Sendable {
         runTask.cancel()
     }
 
-    /// What a dedicated connection (the listener of ``ClusterBus``) connects with.
-    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+    /// What a connection outside the pool (a node's listener, ``ClusterNode``) connects with;
+    /// `purpose` ends its `application_name`.
+    func connectionConfiguration(purpose: String) throws -> PostgresConnection.Configuration {
         var configuration = PostgresConnection.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
             database: location.database, tls: try Self.connectionTLS(location.tls))
         configuration.options.connectTimeout = .seconds(10)
+        configuration.options.additionalStartupParameters = [("application_name", "\(Self.applicationName) \(purpose)")]
         return configuration
     }
+
+    /// What `pg_stat_activity` shows as this process's connections' `application_name`:
+    /// `chatd <pid>` for the pool and `chatd <pid> <purpose>` for a connection of its own (a
+    /// node's listener), so that an operator can tell the nodes' connections apart, and end one
+    /// node's with `pg_terminate_backend`.
+    static let applicationName = "chatd \(ProcessInfo.processInfo.processIdentifier)"
 
     /// One transaction (`client.withTransaction`), with the error the closure threw (a
     /// ``FileError``, say) rethrown as it is instead of inside a `PostgresTransactionError`, so
@@ -104,6 +113,7 @@ final class PostgresDatabase: Sendable {
             host: location.host, port: location.port, username: location.username, password: location.password,
             database: location.database, tls: tls)
         configuration.options.connectTimeout = .seconds(10)
+        configuration.options.additionalStartupParameters = [("application_name", applicationName)]
         return configuration
     }
 
