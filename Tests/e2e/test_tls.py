@@ -11,6 +11,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -110,8 +111,11 @@ def test_chat_tui_verifies_with_ca_file(make_server, tls_files, tmp_path):
     by_address = tui("files", "--ca-file", str(tls_files.ca_cert), server=s.base)
     assert by_address.returncode != 0 and b"host name the certificate was issued for" in by_address.stderr
 
+    started = time.monotonic()
     refused = tui("files")
     assert refused.returncode == 2, refused
+    # said at once, not after the HTTP client's retries up to the request's 30 s timeout
+    assert time.monotonic() - started < 10, f"the refusal took {time.monotonic() - started:.1f} s"
     assert b"--ca-file" in refused.stderr and b"TLS" in refused.stderr, refused.stderr
 
     async def scenario():

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import os
 import socket
+import time
 import stat
 import subprocess
 from pathlib import Path
@@ -164,7 +165,10 @@ def test_exit_status_says_what_happened(server, tmp_path, config, case, status):
     else:
         class Down:
             port = _free_port()
+        started = time.monotonic()
         r = tui(Down, "files", user=user, config=config)
+        # said at once, not after the HTTP client's retries up to the request's 30 s timeout
+        assert time.monotonic() - started < 10, f"'server down' took {time.monotonic() - started:.1f} s"
     assert r.returncode == status, (case, r.returncode, r.stderr)
     assert r.stderr.startswith(b"chat-tui: ") and r.stderr.count(b"\n") == 1, r.stderr
     assert listed(server, owner_token)[theirs]["owner"] == owner, "a refusal changes nothing"

@@ -29,8 +29,11 @@ struct ConnectionOptions: ParsableArguments {
 
     /// Logs in (or reuses the cached token) and runs `body` with the API and the token.
     ///
-    /// With `--ca-file` the API gets an HTTP client of its own that trusts that CA, shut down
-    /// when `body` is done; otherwise the shared client, which trusts the system store.
+    /// The API gets an HTTP client of its own, shut down when `body` is done: it trusts the CA of
+    /// `--ca-file` if given (else the system store), and a connection that cannot be made fails
+    /// its request at once. AsyncHTTPClient would otherwise retry the connection until the
+    /// request's 30 s timeout, so a server that is down or a certificate that does not verify
+    /// would be reported only then; the interactive client reconnects by itself anyway.
     func withSession<T>(_ body: (ChatAPI, Login.Result) async throws -> T) async throws -> T {
         let endpoint = try endpoint
         let tls: TLSConfiguration?
@@ -39,10 +42,10 @@ struct ConnectionOptions: ParsableArguments {
         } catch {
             throw ChatAPIError.local(error.description)
         }
-        guard let tls else {
-            return try await withSession(ChatAPI(endpoint: endpoint, client: HTTPClient.shared), body)
-        }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             let result = try await withSession(ChatAPI(endpoint: endpoint, client: client, tlsConfiguration: tls), body)
             try await client.shutdown()
