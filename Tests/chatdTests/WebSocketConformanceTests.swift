@@ -293,7 +293,7 @@ private struct Wstest {
     /// past the deadline so that a hung case fails the test instead of hanging it.
     func run(_ arguments: [String], in directory: URL, deadline: Duration) async throws -> Run {
         let log = directory.appendingPathComponent("wstest.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let output = try FileHandle(forWritingTo: log)
         defer { try? output.close() }
         let process = Process()

@@ -2,8 +2,8 @@
 
 The fuzzers are built once by Tests/Fuzz/fuzz.sh --debug into .build-fuzz: a separate build,
 with -sanitize=fuzzer,address, of the parsers and the packages they use. Unoptimised, because the
-test suite pays for it on every cold run (about 7 CPU-minutes, against 13 for the release build
-that `make fuzz` uses). Then each target runs for FUZZ_TEST_SECONDS (default 5): first its
+test suite pays for it on every cold run (about 2.5 minutes on 2 cores; the release build that
+`make fuzz` uses takes longer). Then each target runs for FUZZ_TEST_SECONDS (default 5): first its
 committed seed corpus (Tests/Fuzz/Corpus/TARGET: the regression part, every input that ever
 mattered), then fresh mutations. A crash or a failed property fails the test with the fuzzer's
 report and the path of the input. `make fuzz` runs the same targets, optimised, a minute each.

@@ -79,7 +79,7 @@ struct FileRoutes {
         }
         let result: MultipartUpload.Result
         do {
-            result = try await MultipartUpload.read(request, store: store, owner: owner)
+            result = try await MultipartUpload.read(contentType: request.headers[.contentType], body: request.body, store: store, owner: owner)
         } catch MultipartUpload.Failure.notMultipart {
             throw APIError.badRequest("expected a multipart/form-data body with a 'file' part")
         } catch MultipartUpload.Failure.noFilePart {

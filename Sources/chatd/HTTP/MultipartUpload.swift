@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import MultipartKit
 import NIOCore
 
@@ -27,9 +26,13 @@ struct MultipartUpload {
         case partComplete
     }
 
-    /// Reads the whole body. On any failure the started upload is aborted before throwing.
-    static func read(_ request: Request, store: FileStore, owner: Account) async throws -> Result {
-        guard let contentType = request.headers[.contentType],
+    /// Reads the whole body: `contentType` is the request's `Content-Type`, `body` its bytes as they
+    /// arrive (Hummingbird's `RequestBody` in chatd). On any failure the started upload is aborted
+    /// before throwing. It takes no type of the HTTP server's, so that the fuzzer builds this file
+    /// without the server's packages.
+    static func read<Body: AsyncSequence>(contentType: String?, body: Body, store: FileStore, owner: Account) async throws -> Result
+    where Body.Element == ByteBuffer {
+        guard let contentType,
               contentType.lowercased().hasPrefix("multipart/form-data"),
               let boundary = boundary(of: contentType) else { throw Failure.notMultipart }
         // multipart-kit stops the process on an empty boundary (a precondition)
@@ -57,7 +60,7 @@ struct MultipartUpload {
         var currentField: (name: String, value: ByteBuffer)?
         var fields: [String: String] = [:]
         do {
-            for try await chunk in request.body {
+            for try await chunk in body {
                 guard headerGuard.admit(chunk.readableBytesView) else {
                     throw Failure.malformed("a part's header name has a byte outside ASCII")
                 }

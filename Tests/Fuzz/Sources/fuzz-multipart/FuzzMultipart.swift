@@ -1,6 +1,5 @@
 import Dispatch
 import FuzzSupport
-import Hummingbird
 import NIOCore
 import Shared
 
@@ -59,7 +58,7 @@ struct Outcome: Equatable, CustomStringConvertible {
     }
 }
 
-/// Body chunks as Hummingbird hands them to a route.
+/// Body chunks as they arrive, the way Hummingbird's `RequestBody` hands them to a route.
 struct Chunks: AsyncSequence, Sendable {
     let chunks: [ByteBuffer]
 
@@ -169,15 +168,11 @@ func chunked(_ body: [UInt8], maxChunk: Int, seed: UInt64) -> [[UInt8]] {
 /// One `MultipartUpload.read`, run to its end, with the invariants of the uploads it began checked.
 func read(contentType: String, chunks: [[UInt8]], limit: Int64, input: [UInt8]) -> Outcome {
     let store = FileStore(maxFileSize: limit)
-    var fields = HTTPFields()
-    fields[.contentType] = contentType
-    let request = Request(
-        head: HTTPRequest(method: .post, scheme: "http", authority: "chatd", path: "/api/files", headerFields: fields),
-        body: RequestBody(asyncSequence: Chunks(chunks: chunks.map { ByteBuffer(bytes: $0) })))
+    let body = Chunks(chunks: chunks.map { ByteBuffer(bytes: $0) })
 
     let outcome = runBlocking { () -> (String, MultipartUpload.Result?) in
         do {
-            let result = try await MultipartUpload.read(request, store: store, owner: owner)
+            let result = try await MultipartUpload.read(contentType: contentType, body: body, store: store, owner: owner)
             return ("ok", result)
         } catch let error as MultipartUpload.Failure {
             return ("\(error)", nil)
