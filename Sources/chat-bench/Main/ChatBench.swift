@@ -16,10 +16,12 @@ struct ChatBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Hold N authenticated sessions; chatd's RSS per session.")
         @Argument(help: "Sessions to hold.") var sessions = 15_000
         @Option(help: "Accounts the sessions are spread over.") var accounts = 1000
+        @Option(help: "Then hold them this many seconds and report chatd's CPU meanwhile (its pings; 60 spans two rounds).")
+        var hold: Double = 0
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
-            try await IdleScenario(sessions: sessions, accounts: accounts).run(common).print()
+            try await IdleScenario(sessions: sessions, accounts: accounts, holdSeconds: hold).run(common).print()
         }
     }
 

@@ -1,6 +1,8 @@
 import Foundation
 
-/// `idle N`: N authenticated sessions held open; chatd's resident memory per session.
+/// `idle N`: N authenticated sessions held open; chatd's resident memory per session, and with
+/// `--hold S` chatd's CPU while it only holds them for S seconds: what idle sessions cost is
+/// chatd's pings (every `--ping-interval`, 30 s by default), so S should span a ping round or two.
 ///
 /// The sessions are spread over `accounts` accounts (a team with several tabs and devices each):
 /// every `welcome` lists every account, so N distinct accounts would measure N² bytes of user
@@ -9,6 +11,7 @@ struct IdleScenario {
     var sessions: Int
     var accounts: Int
     var settleSeconds: Double = 2
+    var holdSeconds: Double = 0
 
     func run(_ options: CommonOptions) async throws -> ScenarioResult {
         try await BenchSetup.run(options, accounts: min(accounts, sessions)) { setup in try await measure(setup) }
@@ -35,6 +38,19 @@ struct IdleScenario {
             "chatd RSS \(before / 1024) MiB empty -> \(after / 1024) MiB: \(Format.decimal(perSession / 1024, 2)) KiB per session",
         ]
         if failures > 0 { summary.append("\(failures) sessions failed: \(firstFailure)") }
+        var holdFields: [(String, JSONLine)] = []
+        if holdSeconds > 0 {
+            let cpuBefore = setup.serverCPUSeconds()
+            let holdStarted = Date()
+            try await Task.sleep(nanoseconds: UInt64(holdSeconds * 1e9))
+            let cpuShare = (setup.serverCPUSeconds() - cpuBefore) / Date().timeIntervalSince(holdStarted)
+            let rssAfterHold = setup.serverMemory().rssKiB
+            let stillHeld = try await setup.client.onLoop { setup.client.stats.welcomes - setup.client.stats.disconnects }
+            summary.append("held \(Format.decimal(holdSeconds, 0)) s: chatd used \(Format.decimal(cpuShare * 100)) % of a core "
+                           + "(its pings and their pongs), RSS \(rssAfterHold / 1024) MiB after, \(stillHeld) sessions still open")
+            holdFields = [("hold_seconds", .double(holdSeconds)), ("hold_cpu_percent", .double(cpuShare * 100)),
+                          ("rss_after_hold_kib", .int(rssAfterHold)), ("held_after_hold", .int(stillHeld))]
+        }
         return setup.describe(ScenarioResult(
             scenario: "idle",
             fields: [
@@ -42,7 +58,7 @@ struct IdleScenario {
                 ("failed", .int(failures)), ("connect_seconds", .double(connectSeconds)),
                 ("rss_empty_kib", .int(before)), ("rss_held_kib", .int(after)),
                 ("rss_per_session_bytes", .int(Int(perSession))),
-            ],
+            ] + holdFields,
             summary: summary,
             rows: [
                 TableRow(scenario: "idle", metric: "sessions held", measured: "\(held) of \(sessions)",
