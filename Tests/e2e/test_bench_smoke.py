@@ -38,6 +38,7 @@ def test_idle_holds_every_session(smoke):
     idle = smoke[0]["idle"]
     assert idle["held"] == idle["sessions"] == 10 and idle["failed"] == 0
     assert idle["rss_held_kib"] > 0 and idle["rss_empty_kib"] > 0
+    assert idle["held_after_hold"] == 10 and idle["hold_cpu_percent"] >= 0 and idle["rss_after_hold_kib"] > 0
 
 
 def test_join_welcomes_everyone_and_delivers_every_notice(smoke):

@@ -149,7 +149,7 @@ struct ChatBench: AsyncParsableCommand {
                 results.append(result)
             }
             if smoke {
-                record(try await IdleScenario(sessions: 10, accounts: 5, settleSeconds: 0.2).run(common))
+                record(try await IdleScenario(sessions: 10, accounts: 5, settleSeconds: 0.2, holdSeconds: 0.5).run(common))
                 record(try await JoinScenario(sessions: 10).run(common))
                 record(try await FanoutScenario(sessions: 10, senders: 2, steps: [200], stepSeconds: 1).run(common))
                 record(try await DirectScenario(sessions: 10, steps: [100], stepSeconds: 1).run(common))
