@@ -22,7 +22,10 @@ struct FileRegionSplicerTests {
         try channel.pipeline.syncOperations.addHandler(FileRegionSplicer())
         let mailbox = try #require(FileRegionMailbox.of(channel))
         let handle = try openTemporaryFile("0123456789")
-        let marker = try #require(mailbox.post(handle, range: 2..<7))
+        let sent = channel.eventLoop.makePromise(of: Void.self)
+        let marker = try #require(mailbox.post(handle, range: 2..<7, sent: sent))
+        var told = false
+        sent.futureResult.whenSuccess { told = true }
 
         try channel.writeOutbound(HTTPServerResponsePart.body(.byteBuffer(marker)))
         guard case .body(.fileRegion(let region))? = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
@@ -31,6 +34,7 @@ struct FileRegionSplicerTests {
         }
         #expect(region.readerIndex == 2 && region.endIndex == 7)
         #expect(!handle.isOpen, "the file is closed once written")
+        #expect(told, "the download learns that its file is sent, so that its response ends only then")
 
         let lookalike = ByteBuffer(repeating: 0, count: 16)
         try channel.writeOutbound(HTTPServerResponsePart.body(.byteBuffer(lookalike)))
@@ -43,13 +47,19 @@ struct FileRegionSplicerTests {
         try channel.pipeline.syncOperations.addHandler(FileRegionSplicer())
         let mailbox = try #require(FileRegionMailbox.of(channel))
         let handle = try openTemporaryFile("abc")
-        #expect(mailbox.post(handle, range: 0..<3) != nil)
+        let sent = channel.eventLoop.makePromise(of: Void.self)
+        var failed = false
+        sent.futureResult.whenFailure { _ in failed = true }
+        #expect(mailbox.post(handle, range: 0..<3, sent: sent) != nil)
         _ = try channel.finish()
         #expect(!handle.isOpen)
+        #expect(failed, "a download whose file will never be sent is told so")
         #expect(FileRegionMailbox.of(channel) == nil)
         let late = try openTemporaryFile("late")
-        #expect(mailbox.post(late, range: 0..<4) == nil, "a closed connection takes no more files")
+        let lateSent = channel.eventLoop.makePromise(of: Void.self)
+        #expect(mailbox.post(late, range: 0..<4, sent: lateSent) == nil, "a closed connection takes no more files")
         #expect(!late.isOpen)
+        lateSent.futureResult.whenSuccess { Issue.record("a refused file was reported sent") }
     }
 
     /// The installer must put the splicer below Hummingbird's codec, where bodies are `IOData`;
@@ -60,7 +70,7 @@ struct FileRegionSplicerTests {
         try channel.pipeline.syncOperations.addHandler(FileRegionSplicerInstaller())
         let mailbox = try #require(FileRegionMailbox.of(channel))
         let handle = try openTemporaryFile("0123456789")
-        let marker = try #require(mailbox.post(handle, range: 0..<10))
+        let marker = try #require(mailbox.post(handle, range: 0..<10, sent: channel.eventLoop.makePromise()))
 
         try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
         try channel.writeOutbound(HTTPResponsePart.body(marker))

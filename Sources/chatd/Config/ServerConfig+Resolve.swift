@@ -13,6 +13,7 @@ extension ServerConfig {
         if let (v, name) = value(.nodeTimeout) { nodeTimeout = try OptionParsing.positiveInt(v, option: name, range: 3...3600) }
         if let (v, name) = value(.http) { (httpHost, httpPort) = try OptionParsing.hostPort(v, option: name) }
         if let (v, name) = value(.headerTimeout) { headerTimeout = try OptionParsing.positiveInt(v, option: name, range: 1...3600) }
+        if let (v, name) = value(.httpIdleTimeout) { httpIdleTimeout = try OptionParsing.positiveInt(v, option: name, range: 1...86400) }
         if let (v, name) = value(.registration) {
             guard let policy = Accounts.Registration(rawValue: v) else {
                 throw OptionParsing.InvalidValue(description: "\(name): expected open or closed, got '\(v)'")

@@ -14,6 +14,9 @@ struct ServerConfig: Sendable {
     /// Seconds a client has to send a whole request head, from the connection's start or the end
     /// of the previous response; then it is answered 408 (or, if it sent nothing, closed).
     var headerTimeout = 10
+    /// Seconds an HTTP connection may make no progress: a pause within a request body, or a
+    /// response (a download) the client does not read.
+    var httpIdleTimeout = 300
     var registration = Accounts.Registration.open
     var maxFileSize: Int64 = 1 << 30
     /// Bytes one user may store in the file area; `nil`: no limit.

@@ -9,6 +9,7 @@ enum Setting: String, CaseIterable, Sendable {
     case nodeTimeout = "node-timeout"
     case http
     case headerTimeout = "header-timeout"
+    case httpIdleTimeout = "http-idle-timeout"
     case registration
     case maxFileSize = "max-file-size"
     case quota
@@ -53,6 +54,7 @@ enum Setting: String, CaseIterable, Sendable {
         case .nodeTimeout: "15"
         case .http: "127.0.0.1:8010"
         case .headerTimeout: "10"
+        case .httpIdleTimeout: "300"
         case .registration: "open"
         case .maxFileSize: "1G"
         case .quota: "0 (no limit)"

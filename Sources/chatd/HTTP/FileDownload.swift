@@ -50,11 +50,13 @@ enum FileDownload {
         if let mailbox = FileRegionMailbox.of(channel) {
             let descriptor = try handle.detachUnsafeFileDescriptor()
             let nioHandle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor.rawValue)
-            guard let marker = mailbox.post(nioHandle, range: Int(bytes.lowerBound)..<Int(bytes.upperBound)) else {
+            let sent = channel.eventLoop.makePromise(of: Void.self)
+            guard let marker = mailbox.post(nioHandle, range: Int(bytes.lowerBound)..<Int(bytes.upperBound), sent: sent) else {
                 throw CancellationError()
             }
             return Response(status: status, headers: headers, body: ResponseBody(contentLength: bytes.count) { writer in
                 try await writer.write(marker)
+                try await sent.futureResult.get()       // the response ends when the file is sent (see post)
                 try await writer.finish(nil)
             })
         }

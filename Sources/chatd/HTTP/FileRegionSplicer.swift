@@ -30,14 +30,15 @@ final class FileRegionSplicer: ChannelOutboundHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard case .body(.byteBuffer(let buffer)) = unwrapOutboundIn(data),
               let id = FileRegionMailbox.markerID(buffer),
-              let (handle, range) = mailbox.take(id) else {
+              let posted = mailbox.take(id) else {
             context.write(data, promise: promise)
             return
         }
-        let region = FileRegion(fileHandle: handle, readerIndex: range.lowerBound, endIndex: range.upperBound)
+        let region = FileRegion(fileHandle: posted.handle, readerIndex: posted.range.lowerBound, endIndex: posted.range.upperBound)
         let written = context.eventLoop.makePromise(of: Void.self)
-        written.futureResult.whenComplete { _ in try? handle.close() }
+        written.futureResult.whenComplete { _ in try? posted.handle.close() }
         written.futureResult.cascade(to: promise)
+        written.futureResult.cascade(to: posted.sent)
         context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: written)
     }
 }
@@ -57,8 +58,15 @@ final class FileRegionSplicerInstaller: ChannelInboundHandler, RemovableChannelH
 
 /// The open files waiting to be spliced into one connection's output, by marker id.
 final class FileRegionMailbox: Sendable {
+    /// A file waiting to be spliced in: what to send, and whom to tell when it is sent.
+    struct Region {
+        let handle: NIOFileHandle
+        let range: Range<Int>
+        let sent: EventLoopPromise<Void>
+    }
+
     private struct State {
-        var regions: [UInt64: (NIOFileHandle, Range<Int>)] = [:]
+        var regions: [UInt64: Region] = [:]
         var closed = false
     }
 
@@ -82,16 +90,20 @@ final class FileRegionMailbox: Sendable {
     }
 
     /// Hands over an open file; returns the marker to write as the body, or `nil` (and closes
-    /// the file) if the connection is already gone.
-    func post(_ handle: NIOFileHandle, range: Range<Int>) -> ByteBuffer? {
+    /// the file) if the connection is already gone. `sent` is completed when the socket has
+    /// taken the whole range, or failed if it never will: the body must not end before, since
+    /// Hummingbird starts the connection's idle clock at the response's end, and a download
+    /// still in the socket's queue when that clock runs out would be cut.
+    func post(_ handle: NIOFileHandle, range: Range<Int>, sent: EventLoopPromise<Void>) -> ByteBuffer? {
         let id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let accepted = state.withLock { state -> Bool in
             guard !state.closed else { return false }
-            state.regions[id] = (handle, range)
+            state.regions[id] = Region(handle: handle, range: range, sent: sent)
             return true
         }
         guard accepted else {
             try? handle.close()
+            sent.fail(ChannelError.ioOnClosedChannel)
             return nil
         }
         var marker = ByteBuffer()
@@ -100,7 +112,7 @@ final class FileRegionMailbox: Sendable {
         return marker
     }
 
-    func take(_ id: UInt64) -> (NIOFileHandle, Range<Int>)? {
+    func take(_ id: UInt64) -> Region? {
         state.withLock { $0.regions.removeValue(forKey: id) }
     }
 
@@ -110,7 +122,10 @@ final class FileRegionMailbox: Sendable {
             defer { state.regions = [:] }
             return state.regions.values
         }
-        for (handle, _) in left { try? handle.close() }
+        for region in left {
+            try? region.handle.close()
+            region.sent.fail(ChannelError.ioOnClosedChannel)
+        }
     }
 
     static func markerID(_ buffer: ByteBuffer) -> UInt64? {

@@ -2,7 +2,8 @@ import Logging
 import NIOCore
 
 /// Closes a connection whose client has stopped reading: its output has stayed blocked (NIO's
-/// channel not writable, the socket's send buffer and the channel's queue full) for `timeout`.
+/// channel not writable, the socket's send buffer and the channel's queue full) and the socket
+/// has sent no data for `timeout` (`--http-idle-timeout`).
 ///
 /// Nothing else bounds this. Hummingbird's idle timeout leaves a response being written alone,
 /// so a download to a client that never reads held its connection, its open file and, under
@@ -45,15 +46,45 @@ final class OutputStallHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    private func arm(context: ChannelHandlerContext) {
-        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+    private func arm(context: ChannelHandlerContext, in delay: TimeAmount? = nil) {
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: delay ?? timeout) { [self] in
             deadline = nil
-            logger.notice("client stopped reading; closing the connection", metadata: [
-                "address": "\(context.channel.remoteAddress?.ipAddress ?? "unknown")",
-                "seconds": "\(timeout.nanoseconds / 1_000_000_000)",
-            ])
-            context.close(promise: nil)
+            checkProgress(context: context)
         }
+    }
+
+    /// Blocked output is not yet a stalled client: a plain-TCP download is one `sendfile` region,
+    /// and the channel stays unwritable until nearly all of it is sent, however fast the client
+    /// reads. So at the deadline the kernel is asked when the socket last sent data
+    /// (`TCP_INFO`'s `tcpi_last_data_sent`); a client that took some within the timeout gets the
+    /// rest of it again, one that took nothing is cut.
+    private func checkProgress(context: ChannelHandlerContext) {
+        #if os(Linux)
+        if let socket = context.channel as? any SocketOptionProvider {
+            socket.getTCPInfo().assumeIsolated().whenComplete { [self] result in
+                // writable again meanwhile, or blocked anew with a deadline of its own
+                guard deadline == nil, context.channel.isActive, !context.channel.isWritable else { return }
+                if case .success(let info) = result {
+                    let quiet = TimeAmount.milliseconds(Int64(info.tcpi_last_data_sent))
+                    if quiet < timeout {
+                        arm(context: context, in: timeout - quiet)
+                        return
+                    }
+                }
+                cut(context: context)
+            }
+            return
+        }
+        #endif
+        cut(context: context)
+    }
+
+    private func cut(context: ChannelHandlerContext) {
+        logger.notice("client stopped reading; closing the connection", metadata: [
+            "address": "\(context.channel.remoteAddress?.ipAddress ?? "unknown")",
+            "seconds": "\(timeout.nanoseconds / 1_000_000_000)",
+        ])
+        context.close(promise: nil)
     }
 
     private func disarm() {

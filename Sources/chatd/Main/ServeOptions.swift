@@ -23,6 +23,9 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Seconds a client has to send a whole HTTP request head, from connecting or from the previous response, 1-3600; then 408 (CHATD_HEADER_TIMEOUT). Default: 10")
     var headerTimeout: String?
 
+    @Option(help: "Seconds an HTTP connection may make no progress (a pause within a request body, a download the client does not read), 1-86400; then it is closed (CHATD_HTTP_IDLE_TIMEOUT). Default: 300")
+    var httpIdleTimeout: String?
+
     @Option(help: "open: an unknown name logging in creates the account; closed: operator only (CHATD_REGISTRATION). Default: open")
     var registration: String?
 
@@ -89,7 +92,7 @@ struct ServeOptions: ParsableArguments {
     /// The flags given, by setting; a switch not given is absent, so the environment or file decide.
     var flags: [Setting: String] {
         let given: [(Setting, String?)] = [
-            (.dataDir, dataDir), (.database, database), (.nodeTimeout, nodeTimeout), (.http, http), (.headerTimeout, headerTimeout), (.registration, registration), (.maxFileSize, maxFileSize),
+            (.dataDir, dataDir), (.database, database), (.nodeTimeout, nodeTimeout), (.http, http), (.headerTimeout, headerTimeout), (.httpIdleTimeout, httpIdleTimeout), (.registration, registration), (.maxFileSize, maxFileSize),
             (.quota, quota), (.messageChars, messageChars), (.rate, rate), (.logLevel, logLevel),
             (.pingInterval, pingInterval), (.sessionQueue, sessionQueue), (.lockoutName, lockoutName),
             (.lockoutAddress, lockoutAddress), (.bcryptCost, bcryptCost), (.tokenDays, tokenDays),

@@ -29,10 +29,6 @@ enum ChatServer {
         }
     }
 
-    /// How long an HTTP connection may make no progress: Hummingbird's idle timeout between
-    /// request parts, and ``OutputStallHandler``'s for a client that stops reading.
-    static let idleTimeout = TimeAmount.seconds(300)
-
     static func run(config: ServerConfig) async throws(StartupError) {
         try await run(config: config, handleSignals: true) { _ in }
     }
@@ -134,6 +130,9 @@ enum ChatServer {
         let webSocket = ChatWebSocket(accounts: accounts, chat: chat)
 
         let largestBody = config.maxFileSize + FileRoutes.multipartOverhead
+        // How long an HTTP connection may make no progress (`--http-idle-timeout`): Hummingbird's
+        // idle timeout between request parts, and OutputStallHandler's for a client that stops reading.
+        let idleTimeout = TimeAmount.seconds(Int64(config.httpIdleTimeout))
         let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
             http1: .init(
                 // Made anew for every connection. Under TLS downloads go through buffers:
@@ -141,7 +140,7 @@ enum ChatServer {
                 additionalChannelHandlers: tls == nil
                     ? [FileRegionSplicerInstaller(), ExpectContinueHandler(largestBody: largestBody)]
                     : [ExpectContinueHandler(largestBody: largestBody)],
-                idleTimeout: Self.idleTimeout,
+                idleTimeout: idleTimeout,
                 httpDecoderConfiguration: MalformedRequestResponder.decoderLimits),
             ws: ChatWebSocket.configuration(pingInterval: config.pingInterval))
         let ready = ReadySignal()
@@ -152,7 +151,7 @@ enum ChatServer {
                     await webSocket.shouldUpgrade(head, channel: channel, logger: logger)
                 }
                 let plain = GuardedHTTPChannel(base: upgradable, headerTimeout: .seconds(Int64(config.headerTimeout)),
-                                               outputStallTimeout: Self.idleTimeout)
+                                               outputStallTimeout: idleTimeout)
                 guard let tls else { return plain }
                 return TLSServerChannel(base: plain, identity: tls)
             },
