@@ -69,6 +69,9 @@ def test_a_body_that_pauses_longer_than_the_timeout_is_cut_and_not_stored(server
     while not no_temporary_files(server):
         assert time.monotonic() < deadline, "the cut upload left a temporary file"
         time.sleep(0.1)
+    while f"name={name} upload cut off before its body ended" not in server.log_file_text():
+        assert time.monotonic() < deadline, "the cut was not logged"
+        time.sleep(0.1)
 
 
 def test_pauses_shorter_than_the_timeout_do_not_add_up(server):

@@ -64,6 +64,12 @@ struct FileRoutes {
             }
         } catch {
             await upload.abort()
+            if !(error is FileError) {
+                // the body stopped coming: the client went, or paused past --http-idle-timeout
+                context.logger.notice("upload cut off before its body ended; nothing stored", metadata: [
+                    "address": "\(context.clientAddress)", "name": "\(upload.name)", "error": "\(error)",
+                ])
+            }
             throw Self.apiError(error, context: context)
         }
         let (file, replaced) = try await mapped { try await upload.commit() }
