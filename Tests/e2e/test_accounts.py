@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import PASSWORD, assert_api_error, chatd_user, unique_name
+from conftest import PASSWORD, assert_api_error, chatd_user, http, unique_name
 
 
 # -- names ------------------------------------------------------------------------------------
@@ -126,11 +126,50 @@ def test_names_are_case_insensitive_and_keep_their_spelling(server):
     assert not any(u.lower() == spelled.lower() and u != spelled for u in users)
 
 
+# -- "register": false (PROTOCOL.md §7.7) ----------------------------------------------------------
+
+
+def login_json(server, body: dict):
+    return http().post(server.base + "/api/login", json=body, timeout=10)
+
+
+def test_register_false_never_creates_an_account(server):
+    """A client that did not ask for a new account sends `"register": false`: a mistyped name is
+    refused with `no_account` (open registration lets anyone learn that by registering it), and
+    nothing is created; a wrong password stays the generic `unauthorized`."""
+    typo = unique_name("Erin")
+    refused = login_json(server, {"username": typo, "password": PASSWORD, "register": False})
+    assert_api_error(refused, 401, "no_account")
+    assert typo in refused.json()["error"]["message"], refused.json()
+
+    existing = unique_name("Ivy")
+    token = server.login(existing)
+    users = [u["name"] for u in server.get("/api/users", token).json()["users"]]
+    assert typo not in users and typo.lower() not in [u.lower() for u in users], "no account was created"
+
+    ok = login_json(server, {"username": existing.upper(), "password": PASSWORD, "register": False})
+    assert ok.status_code == 200 and ok.json()["created"] is False and ok.json()["username"] == existing
+    wrong = login_json(server, {"username": existing, "password": "not the password", "register": False})
+    assert_api_error(wrong, 401, "unauthorized")
+
+    # asked for: created, as without the field (version 1 clients)
+    made = login_json(server, {"username": typo, "password": PASSWORD, "register": True})
+    assert made.status_code == 200 and made.json()["created"] is True
+    legacy = server.login_response(unique_name("Old"))
+    assert legacy.status_code == 200 and legacy.json()["created"] is True
+
+
+def test_register_must_be_a_boolean(server):
+    r = login_json(server, {"username": unique_name("B"), "password": PASSWORD, "register": "no"})
+    assert_api_error(r, 400, "bad_request")
+
+
 # -- closed registration --------------------------------------------------------------------------
 
 
 def test_closed_registration(make_server, tmp_path):
     data = tmp_path / "closed"
+    data.mkdir()
     made = chatd_user(data, "add", "Operator_made", password=PASSWORD)
     assert made.returncode == 0, made.stderr
     s = make_server("--registration", "closed", "--lockout-name", "0", "--lockout-address", "0", data_dir=data)
@@ -140,6 +179,8 @@ def test_closed_registration(make_server, tmp_path):
     assert_api_error(unknown, 401, "unauthorized")
     assert_api_error(wrong, 401, "unauthorized")
     assert unknown.json() == wrong.json(), "no user enumeration: one generic refusal"
+    quiet = login_json(s, {"username": "nobody_" + uuid.uuid4().hex[:6], "password": PASSWORD, "register": False})
+    assert quiet.json() == wrong.json(), "with register false too: closed registration tells nothing"
     assert s.login_response("nobody_else", PASSWORD).status_code == 401
 
     ok = s.login_response("OPERATOR_MADE")

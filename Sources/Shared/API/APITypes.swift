@@ -3,10 +3,14 @@
 public struct LoginRequest: Codable, Sendable {
     public var username: String
     public var password: String
+    /// `false` keeps an unknown name from becoming an account (PROTOCOL.md §7.7): clients send it
+    /// unless the user asked for a new account, so a mistyped name fails instead. Absent means `true`.
+    public var register: Bool?
 
-    public init(username: String, password: String) {
+    public init(username: String, password: String, register: Bool? = nil) {
         self.username = username
         self.password = password
+        self.register = register
     }
 }
 

@@ -17,6 +17,12 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
     case quotaExceeded = "quota_exceeded"
     /// File area: a `Range` that lies outside the file (HTTP 416).
     case rangeNotSatisfiable = "range_not_satisfiable"
+    /// Login with `"register": false` under open registration: the name has no account. Only
+    /// then, since open registration lets anyone learn which names exist by registering them.
+    case noAccount = "no_account"
+    /// The data directory's disk is full: a message or upload was refused and nothing else
+    /// changed (HTTP 507, FTP 452).
+    case storageFull = "storage_full"
     case `internal`
 }
 

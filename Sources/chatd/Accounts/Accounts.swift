@@ -13,9 +13,14 @@ final class Accounts: Sendable {
         case closed
     }
 
-    /// Why a login was refused. Wrong password and unknown name are one case on purpose.
+    /// Why a login was refused. Wrong password and unknown name are one case on purpose, but
+    /// for ``noAccount``.
     enum LoginError: Error, Equatable {
         case invalidCredentials
+        /// The name has no account and the client asked not to register it. Told apart from
+        /// ``invalidCredentials`` only under open registration, where anyone can learn whether a
+        /// name exists by trying to register it; closed registration keeps the one generic answer.
+        case noAccount
         case locked(retryAfterSeconds: Int)
         case rejected(ProtocolError)
     }
@@ -58,9 +63,10 @@ final class Accounts: Sendable {
                   tokenLifetimeDays: tokenLifetimeDays, logger: logger)
     }
 
-    /// Logs in, creating the account first when registration is open and the name is new.
+    /// Logs in, creating the account first when registration is open, the name is new and the
+    /// client did not ask otherwise (`register: false`, PROTOCOL.md §7.7).
     /// - Parameter address: the client's address, for the per-address lockout.
-    func login(username: String, password: String, address: String) async throws(LoginError) -> LoginResult {
+    func login(username: String, password: String, address: String, register mayRegister: Bool = true) async throws(LoginError) -> LoginResult {
         let key = Username.canonicalKey(username)
         do {
             try await checkLock(key: key, username: username, address: address)
@@ -74,6 +80,10 @@ final class Accounts: Sendable {
             guard registration == .open else {
                 try await hasher.verifyDecoy(password)
                 throw try await failure(key: key, username: username, address: address)
+            }
+            guard mayRegister else {
+                _ = try await failure(key: key, username: username, address: address)
+                throw LoginError.noAccount
             }
             return try await register(username: username, password: password, address: address)
         } catch let error as LoginError {

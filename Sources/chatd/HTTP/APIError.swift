@@ -39,12 +39,12 @@ struct APIError: HTTPResponseError {
     init(_ error: ProtocolError) {
         let status: HTTPResponse.Status = switch error.code {
         case .unknownUser, .notFound: .notFound
-        case .unauthorized: .unauthorized
+        case .unauthorized, .noAccount: .unauthorized
         case .forbidden: .forbidden
         case .rateLimited: .tooManyRequests
         case .conflict: .conflict
         case .tooLarge: .contentTooLarge
-        case .quotaExceeded: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+        case .quotaExceeded, .storageFull: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .rangeNotSatisfiable: .rangeNotSatisfiable
         case .internal: .internalServerError
         case .badRequest, .unknownType, .tooLong, .empty: .badRequest

@@ -6,11 +6,13 @@ import Shared
 struct APIRoutes {
     let accounts: Accounts
     let chat: ChatService
+    /// What `/healthz` reports besides the listeners being up.
+    let health: StorageHealth
     /// Whether the listener speaks TLS, which adds `Secure` to the session cookie.
     let secureCookies: Bool
 
     func register(on router: Router<ChatRequestContext>) {
-        router.get("healthz") { _, _ in "ok" }
+        router.get("healthz", use: healthz)
         let api = router.group("api")
         api.post("login", use: login)
         let authenticated = api.group().add(middleware: AuthMiddleware(accounts: accounts))
@@ -22,6 +24,19 @@ struct APIRoutes {
             UsersResponse(users: try await chat.userList())
         }
         authenticated.get("history", use: history)
+    }
+
+    /// `200 ok`, or `503` with the reason while writes are refused for lack of space, so a
+    /// monitor sees a full disk before the users do (PROTOCOL.md §7.7).
+    @Sendable func healthz(request: Request, context: ChatRequestContext) async throws -> Response {
+        switch health.status() {
+        case .ok:
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
+        case .full(let since, let place):
+            let text = "storage full: no space left on \(place) since \(Timestamp.rfc3339(millis: since)); messages and uploads are refused\n"
+            return Response(status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
     }
 
     @Sendable func login(request: Request, context: ChatRequestContext) async throws -> Response {
@@ -38,9 +53,13 @@ struct APIRoutes {
         let body = try await request.decode(as: LoginRequest.self, context: context)
         let result: Accounts.LoginResult
         do {
-            result = try await accounts.login(username: body.username, password: body.password, address: context.clientAddress)
+            result = try await accounts.login(username: body.username, password: body.password, address: context.clientAddress,
+                                              register: body.register ?? true)
         } catch .invalidCredentials {
             throw APIError.unauthorized("wrong username or password")
+        } catch .noAccount {
+            throw APIError(status: .unauthorized, code: .noAccount,
+                           message: "no account '\(body.username)'; log in with \"register\": true to create it")
         } catch .locked(let seconds) {
             throw APIError(status: .tooManyRequests, code: .rateLimited,
                            message: "too many failed logins; try again in \(seconds) s", headers: [.retryAfter: "\(seconds)"])
