@@ -15,12 +15,16 @@ from conftest import PASSWORD
 WAIT = 12.0
 
 
-def new_browser(width: int = 1440, height: int = 900) -> webdriver.Chrome:
+def new_browser(width: int = 1440, height: int = 900, lang: str | None = None) -> webdriver.Chrome:
+    """`lang` ("en-GB") sets the browser's locale, for tests of dates and times shown in it."""
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/lib/chromium/chromium"
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}",
                 "--no-proxy-server", "--disable-gpu"):
         options.add_argument(arg)
+    if lang:
+        options.add_argument(f"--lang={lang}")
+        options.add_experimental_option("prefs", {"intl.accept_languages": lang})
     # console messages (CSP violations, failed requests, uncaught errors) for the no-errors test
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # the path is required: without it Selenium tries to download a driver
@@ -33,13 +37,19 @@ def wait(driver, condition, timeout: float = WAIT, message: str = ""):
                          ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(condition, message)
 
 
-def login(driver, base: str, name: str, password: str = PASSWORD) -> None:
-    """Opens the UI, signs in through the form and waits for the live session (`Online`)."""
+def login(driver, base: str, name: str, password: str = PASSWORD, create: bool = True) -> None:
+    """Opens the UI, signs in through the form and waits for the live session (`Online`). A new
+    name is created by answering the form's "No account … — create it?" (with `create`)."""
     driver.get(base + "/")
     wait(driver, lambda d: d.find_element(By.ID, "login-name").is_displayed(), message="login form not shown")
     driver.find_element(By.ID, "login-name").send_keys(name)
     driver.find_element(By.ID, "login-password").send_keys(password)
     driver.find_element(By.ID, "login-submit").click()
+    if create:
+        wait(driver, lambda d: d.find_element(By.ID, "conn-status").get_attribute("data-state") == "online"
+             or d.find_element(By.ID, "login-create").is_displayed(), message="neither signed in nor asked to create")
+        if driver.find_element(By.ID, "login-create").is_displayed():
+            driver.find_element(By.ID, "login-create-yes").click()
     wait_online(driver)
 
 

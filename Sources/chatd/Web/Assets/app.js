@@ -2,19 +2,23 @@
 // and the views together; state lives in js/state.js, rendering in js/chat-view.js and
 // js/files.js. No framework, no build step: plain ES modules under a strict CSP.
 
-import { $, charCount } from './js/dom.js';
+import { $, charCount, formatCount } from './js/dom.js';
 import * as api from './js/api.js';
 import { Connection } from './js/socket.js';
 import {
-  state, BROADCAST, keyOf, ensureChat, chatNameOf, isMine, newestId, oldestId,
+  state, BROADCAST, keyOf, ensureChat, chatNameOf, isMine, newestId, oldestId, sortedMessages,
   saveTabs, loadTabs, resetState,
 } from './js/state.js';
 import {
   initChatView, renderTabs, renderUsers, renderMessages, renderTyping, renderStatus, showNotice, hideNotice,
 } from './js/chat-view.js';
 import { initFiles, refreshFiles, renderFiles, handleFileEvent } from './js/files.js';
+import { initLogin, showLoginForm } from './js/login.js';
+import { loadDrafts, draftOf, setDraft, forgetDrafts } from './js/drafts.js';
+import { initLayout, setDrawer, setFilesView } from './js/layout.js';
 
 const HISTORY_PAGE = 50;
+const HISTORY_MAX = 200;          // the server's largest `history` page
 const CATCH_UP_PAGE = 200;
 const TYPING_SEND_EVERY = 3000;   // ms between our typing notices
 const TYPING_SHOW_FOR = 5000;     // ms a received notice is shown
@@ -38,69 +42,33 @@ const connection = new Connection({
 function showLogin(message = '', kind = 'info') {
   connection.stop();
   resetState();
+  setDrawer(false);
   $('boot').hidden = true;
   $('app-view').hidden = true;
   $('login-view').hidden = false;
-  const msg = $('login-msg');
-  msg.textContent = message;
-  msg.dataset.kind = kind;
-  $('login-submit').disabled = false;
-  $('login-password').value = '';
-  $('login-name').focus();
+  showLoginForm(message, kind);
 }
 
-function startSession(username, notice) {
+function startSession(username, created = false) {
   resetState();
   state.me = username;
+  loadDrafts();
   ensureChat(BROADCAST);
   $('me-name').textContent = username;
   $('boot').hidden = true;
   $('login-view').hidden = true;
   $('app-view').hidden = false;
-  if (notice) showNotice(notice, 'ok'); else hideNotice();
+  if (created) showNotice(`Account "${username}" created. Welcome to chatd!`, 'ok'); else hideNotice();
+  showDraft();
   renderAll();
   connection.start();
   refreshFiles();
   $('composer-input').focus();
 }
 
-async function onLoginSubmit(event) {
-  event.preventDefault();
-  const username = $('login-name').value.trim();
-  const password = $('login-password').value;
-  const msg = $('login-msg');
-  if (!username || !password) {
-    msg.textContent = 'Enter a name and a password.';
-    msg.dataset.kind = 'error';
-    return;
-  }
-  $('login-submit').disabled = true;
-  msg.textContent = 'Signing in…';
-  msg.dataset.kind = 'info';
-  const result = await api.login(username, password).catch(() => null);
-  $('login-submit').disabled = false;
-  if (!result) {
-    msg.textContent = 'Cannot reach the server. Check your connection and try again.';
-    msg.dataset.kind = 'error';
-  } else if (result.ok) {
-    const name = result.data?.username || username;
-    startSession(name, result.data?.created ? `Account "${name}" created. Welcome to chatd!` : null);
-  } else if (result.status === 401) {
-    msg.textContent = 'Wrong name or password.';
-    msg.dataset.kind = 'error';
-    $('login-password').select();
-  } else if (result.status === 429) {
-    const wait = parseInt(result.headers.get('Retry-After') || '', 10);
-    msg.textContent = `Too many failed attempts: sign-in is locked${Number.isFinite(wait) ? ` for ${wait} s` : ' for a while'}. Try again later.`;
-    msg.dataset.kind = 'error';
-  } else {
-    msg.textContent = api.errorMessage(result, 'Sign-in failed.');
-    msg.dataset.kind = 'error';
-  }
-}
-
 async function onLogout() {
   connection.stop();
+  forgetDrafts();
   await api.logout().catch(() => null);
   showLogin('You are signed out.');
 }
@@ -140,7 +108,9 @@ function onWelcome(frame) {
   state.me = frame.username || state.me;
   $('me-name').textContent = state.me;
   if (frame.limits) state.limits = frame.limits;
+  const before = state.active;
   loadTabs();
+  if (state.active !== before) showDraft();
   setUsers(frame.users);
   // the server's unread counts are authoritative after every (re)connection
   for (const chat of state.chats.values()) chat.unread = 0;
@@ -158,7 +128,10 @@ function onWelcome(frame) {
 }
 
 function requestLatest(chat) {
-  if (connection.send({ type: 'history', chat: chat.wire, limit: HISTORY_PAGE })) chat.pending.push({ kind: 'latest', floor: newestId(chat) });
+  // the first page of a chat with unread messages reaches back to the first unread one (up to
+  // the server's largest page), so that the view can start there
+  const limit = chat.loaded ? HISTORY_PAGE : Math.min(HISTORY_MAX, Math.max(HISTORY_PAGE, chat.unread + 10));
+  if (connection.send({ type: 'history', chat: chat.wire, limit })) chat.pending.push({ kind: 'latest', floor: newestId(chat) });
 }
 
 function addMessages(chat, messages) {
@@ -194,10 +167,26 @@ function onHistory(frame) {
     }
   }
   if (chat.key === state.active) {
-    renderMessages(firstLoad ? 'force-bottom' : 'bottom');
+    const divided = placeDivider(chat);
+    renderMessages(firstLoad ? (divided ? 'divider' : 'force-bottom') : 'bottom');
     markRead(chat);
   }
   renderTabs();
+}
+
+/**
+ * Marks the first unread message of `chat` (from the unread count: the server's read marker
+ * is not sent to us, but unread = others' messages after it) for the "new messages" divider.
+ * Returns whether there is one. The divider stays until the chat is left.
+ */
+function placeDivider(chat) {
+  if (chat.divider != null) return true;
+  if (!chat.unread || !chat.loaded) return false;
+  const others = sortedMessages(chat).filter((m) => !isMine(m));
+  if (!others.length) return false;
+  // more unread than loaded: the divider goes above the oldest we have
+  chat.divider = others[Math.max(0, others.length - chat.unread)].id;
+  return true;
 }
 
 function onMessage(message) {
@@ -206,7 +195,11 @@ function onMessage(message) {
   chat.messages.set(message.id, message);
   if (!isMine(message)) {
     stopTyping(chat.key);
-    if (!(chat.key === state.active && pageVisible())) chat.unread++;
+    if (!(chat.key === state.active && pageVisible())) {
+      chat.unread++;
+      // read later in a hidden tab: the divider shows where the new ones start
+      if (chat.key === state.active && chat.divider == null) chat.divider = message.id;
+    }
   }
   if (chat.key === state.active) {
     renderMessages(isMine(message) ? 'force-bottom' : 'bottom');
@@ -253,15 +246,19 @@ const ERROR_TEXT = {
   rate_limited: 'You are sending too fast; the message was not sent.',
 };
 
-const unsent = new Map();  // client_id → text, so a refused message can be put back
+const unsent = new Map();  // client_id → {key, text}, so a refused message can be put back
 
 function onError(frame) {
   const text = ERROR_TEXT[frame.code] || frame.message || 'The server refused the request.';
   showNotice(`${text}${frame.message && ERROR_TEXT[frame.code] ? ` (${frame.message})` : ''}`, 'error', 8000);
-  if (frame.client_id && unsent.has(frame.client_id)) {
-    const input = $('composer-input');
-    if (!input.value) { input.value = unsent.get(frame.client_id); updateComposer(); }
+  const refused = frame.client_id && unsent.get(frame.client_id);
+  if (refused) {
     unsent.delete(frame.client_id);
+    // back into the draft of the chat it was meant for, which need not be the one shown now
+    if (!draftOf(refused.key)) {
+      setDraft(refused.key, refused.text);
+      if (refused.key === state.active) showDraft();
+    }
   }
 }
 
@@ -285,15 +282,31 @@ function markRead(chat) {
 
 function openChat(name) {
   const chat = ensureChat(name);
+  const previous = state.chats.get(state.active);
+  if (previous && previous !== chat) previous.divider = null;   // the divider is for one visit
   state.active = chat.key;
+  setDrawer(false);
+  setFilesView(false);
   if (!chat.loaded && !chat.pending.length) requestLatest(chat);
   saveTabs();
   renderTabs();
-  renderMessages('force-bottom');
+  renderMessages(placeDivider(chat) ? 'divider' : 'force-bottom');
   renderTyping();
   markRead(chat);
-  updateComposer();
+  showDraft();
   $('composer-input').focus();
+}
+
+/** Puts the active chat's draft in the composer: text never travels from one chat to another. */
+function showDraft() {
+  const input = $('composer-input');
+  input.value = draftOf(state.active);
+  setComposerError('');
+  updateComposer();
+}
+
+function setComposerError(text) {
+  $('composer-error').textContent = text;
 }
 
 function loadOlder() {
@@ -312,36 +325,49 @@ function updateComposer() {
   // the counter appears near the limit only, to keep the composer quiet
   counter.textContent = n > limit * 0.8 ? `${n} / ${limit}` : '';
   counter.classList.toggle('over', n > limit);
-  $('send-btn').disabled = n === 0 || n > limit;
   const chat = state.chats.get(state.active);
   input.placeholder = chat && chat.key !== BROADCAST
     ? `Message ${chat.title} — Enter sends, Shift+Enter new line`
     : 'Message everyone — Enter sends, Shift+Enter new line';
 }
 
+/** Why `text` cannot be sent, in the server's terms (trimmed, Unicode scalar values), or null. */
+function refusal(text) {
+  const limit = state.limits.message_chars || 4000;
+  const n = charCount(text);
+  if (!n) return 'Message is empty';
+  if (n > limit) return `Message is ${formatCount(n)} characters; the limit is ${formatCount(limit)}`;
+  return null;
+}
+
 function sendMessage() {
   const input = $('composer-input');
   const text = input.value.trim();
-  const limit = state.limits.message_chars || 4000;
-  if (!text || charCount(text) > limit) return;
+  // said next to the composer, the text stays: a silent Enter looks like a broken page
+  const why = refusal(text);
+  if (why) { setComposerError(why); return; }
   const chat = state.chats.get(state.active) || ensureChat(BROADCAST);
   const clientId = (crypto.randomUUID?.() || `${Date.now()}-${Math.random()}`).slice(0, 64);
   const frame = chat.key === BROADCAST
     ? { type: 'broadcast', message: text, client_id: clientId }
     : { type: 'direct', to: chat.wire, message: text, client_id: clientId };
   if (!connection.send(frame)) {
-    showNotice('Not connected: your message was not sent (it is still in the box).', 'error', 6000);
+    setComposerError('Not connected: the message was not sent (it is still in the box)');
     return;
   }
-  unsent.set(clientId, text);
+  unsent.set(clientId, { key: chat.key, text });
   if (unsent.size > 50) unsent.delete(unsent.keys().next().value);
   input.value = '';
+  setDraft(chat.key, '');
+  setComposerError('');
   lastTypingSent = 0;
   updateComposer();
 }
 
 let lastTypingSent = 0;
 function onComposerInput() {
+  setDraft(state.active, $('composer-input').value);
+  setComposerError('');
   updateComposer();
   const chat = state.chats.get(state.active);
   if (!chat || chat.key === BROADCAST || !$('composer-input').value) return;
@@ -363,7 +389,8 @@ function renderAll() {
 function init() {
   initChatView({ openChat, loadOlder });
   initFiles();
-  $('login-form').addEventListener('submit', onLoginSubmit);
+  initLayout();
+  initLogin({ onSignedIn: startSession });
   $('logout-btn').addEventListener('click', onLogout);
   $('notice-close').addEventListener('click', hideNotice);
   $('conn-status').addEventListener('click', () => connection.retryNow());
@@ -391,7 +418,7 @@ function init() {
 async function boot() {
   // the HttpOnly cookie survives reloads: /api/me says whether it is still good
   const result = await api.me().catch(() => null);
-  if (result?.ok && result.data?.username) startSession(result.data.username);
+  if (result?.ok && result.data?.username) startSession(result.data.username, false);
   else showLogin(result ? '' : 'Cannot reach the server. Reload to try again.', result ? 'info' : 'error');
 }
 

@@ -20,7 +20,10 @@ export function errorMessage(result, fallback) {
   return result?.data?.error?.message || fallback || `HTTP ${result?.status}`;
 }
 
-export const login = (username, password) => request('POST', '/api/login', { username, password });
+/** `register: false` unless the user asked for a new account (PROTOCOL.md §7.7): a mistyped name
+ *  then fails with `no_account` instead of quietly becoming an account. */
+export const login = (username, password, register = false) => request('POST', '/api/login', { username, password, register });
+export const errorCode = (result) => result?.data?.error?.code || null;
 export const logout = () => request('POST', '/api/logout');
 export const me = () => request('GET', '/api/me');
 export const listFiles = () => request('GET', '/api/files');

@@ -1,8 +1,9 @@
 // Rendering of the chat list, users panel, message pane and typing line. Pure DOM building
 // from `state`; user actions go back through the callbacks given to initChatView.
 
-import { $, h, formatTime, formatDay } from './dom.js';
-import { state, BROADCAST, sortedMessages, sortedUsers, totalUnread, isMine, sameName } from './state.js';
+import { $, h } from './dom.js';
+import { state, BROADCAST, sortedMessages, sortedUsers, totalUnread, sameName } from './state.js';
+import { buildMessageList } from './messages.js';
 
 let actions = { openChat() {}, loadOlder() {} };
 
@@ -36,6 +37,11 @@ export function renderTabs() {
   }));
   const total = totalUnread();
   document.title = total ? `(${total}) chatd` : 'chatd';
+  // on a phone the chat list hides in the drawer: its button carries the total
+  const drawerBadge = $('drawer-badge');
+  drawerBadge.hidden = !total;
+  drawerBadge.textContent = total > 99 ? '99+' : String(total);
+  $('drawer-btn').setAttribute('aria-label', total ? `Chats and users, ${total} unread` : 'Chats and users');
   const current = state.chats.get(state.active);
   $('chat-title').textContent = current ? (current.key === BROADCAST ? 'Broadcast — everyone' : `Direct — ${current.title}`) : '';
 }
@@ -43,8 +49,10 @@ export function renderTabs() {
 export function renderUsers() {
   $('user-list').replaceChildren(...sortedUsers().map((user) => {
     const me = sameName(user.name, state.me);
-    const status = user.online ? 'online' : 'offline';
-    const content = [h('span', { class: `dot${user.online ? ' online' : ''}`, 'aria-hidden': 'true' }),
+    // our own dot follows our connection: green only while this page really is online
+    const online = me ? state.online : user.online;
+    const status = online ? 'online' : 'offline';
+    const content = [h('span', { class: `dot${online ? ' online' : ''}`, 'aria-hidden': 'true' }),
       h('span', { class: 'user-name' }, user.name),
       me ? h('span', { class: 'muted small' }, ' (you)') : null];
     return h('li', { class: `user ${status}`, dataset: { user: user.name } },
@@ -54,19 +62,10 @@ export function renderUsers() {
   }));
 }
 
-function messageElement(message) {
-  const mine = isMine(message);
-  return h('article', { class: `msg${mine ? ' mine' : ''}`, dataset: { id: String(message.id) } },
-    h('div', { class: 'msg-meta' },
-      h('span', { class: 'msg-from' }, mine ? `${message.from} (you)` : message.from),
-      h('time', { class: 'msg-time', datetime: message.ts, title: new Date(message.ts).toLocaleString() }, formatTime(message.ts))),
-    // textContent through h(): a message is text, never markup
-    h('div', { class: 'msg-text' }, message.message));
-}
-
 /**
  * Re-renders the active chat's messages. `anchor`: 'bottom' sticks to the newest message when
- * the user was already there; 'keep-top' keeps the view still while older messages are added above.
+ * the user was already there; 'keep-top' keeps the view still while older messages are added
+ * above; 'divider' starts the view at the "new messages" divider (or the bottom without one).
  */
 export function renderMessages(anchor = 'bottom') {
   const pane = $('messages');
@@ -80,22 +79,18 @@ export function renderMessages(anchor = 'bottom') {
     } else if (chat.loaded) {
       children.push(h('p', { class: 'history-start muted small' }, 'Start of the conversation'));
     }
-    let day = null;
-    for (const message of sortedMessages(chat)) {
-      const thisDay = formatDay(message.ts);
-      if (thisDay !== day) {
-        children.push(h('p', { class: 'day-sep', role: 'separator' }, thisDay));
-        day = thisDay;
-      }
-      children.push(messageElement(message));
-    }
+    children.push(...buildMessageList(sortedMessages(chat), chat.divider));
     if (chat.loaded && chat.messages.size === 0) {
       children.push(h('p', { class: 'empty muted' }, chat.key === BROADCAST ? 'No messages yet. Say hello!' : `No messages with ${chat.title} yet.`));
     }
   }
   pane.replaceChildren(...children);
+  const divider = $('unread-divider');
   if (anchor === 'keep-top') pane.scrollTop = pane.scrollHeight - fromBottom;
-  else if (anchor === 'force-bottom' || atBottom) pane.scrollTop = pane.scrollHeight;
+  else if (anchor === 'divider' && divider) {
+    // a little of what was read stays in view above the divider, for context
+    pane.scrollTop = Math.max(0, divider.getBoundingClientRect().top - pane.getBoundingClientRect().top + pane.scrollTop - 48);
+  } else if (anchor === 'force-bottom' || anchor === 'divider' || atBottom) pane.scrollTop = pane.scrollHeight;
 }
 
 export function renderTyping() {
@@ -107,6 +102,9 @@ export function renderTyping() {
 const STATUS_TEXT = { connecting: 'Connecting…', online: 'Online', stopped: 'Offline' };
 
 export function renderStatus(status, detail) {
+  const was = state.online;
+  state.online = status === 'online';
+  if (was !== state.online && state.me) renderUsers();
   const el = $('conn-status');
   el.dataset.state = status;
   el.textContent = status === 'waiting' ? `Disconnected — retrying in ${Math.ceil(detail / 1000)} s` : STATUS_TEXT[status] || status;

@@ -23,6 +23,9 @@ export function h(tag, attrs = {}, ...children) {
 /** Number of Unicode scalar values, the unit of the server's message limit. */
 export const charCount = (text) => [...text].length;
 
+/** 4012 → "4,012" in the browser's locale. */
+export const formatCount = (n) => n.toLocaleString();
+
 export function formatSize(bytes) {
   if (bytes < 1024) return `${bytes} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
@@ -34,17 +37,36 @@ export function formatSize(bytes) {
 
 const sameDay = (a, b) => a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
 
-/** "14:05" for today, "21 Nov 14:05" otherwise (the full time goes in a title attribute). */
+/** "14:05" or "2:05 PM": the time of day in the browser's locale. */
+export function formatClock(ts) {
+  const date = new Date(ts);
+  return Number.isNaN(date.getTime()) ? '' : date.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
+}
+
+/** The clock for today, "21 Nov 14:05" otherwise (the full time goes in a title attribute). */
 export function formatTime(ts) {
   const date = new Date(ts);
   if (Number.isNaN(date.getTime())) return '';
-  const time = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const time = formatClock(ts);
   if (sameDay(date, new Date())) return time;
   return `${date.toLocaleDateString([], { day: 'numeric', month: 'short' })} ${time}`;
 }
 
+/** A local calendar day, for telling when two messages were written on different days. */
+export function dayKey(ts) {
+  const date = new Date(ts);
+  return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`;
+}
+
+/** "Today", "Yesterday", "Monday 7 December" (in the browser's locale), with the year when not this one. */
 export function formatDay(ts) {
   const date = new Date(ts);
-  if (sameDay(date, new Date())) return 'Today';
-  return date.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+  if (Number.isNaN(date.getTime())) return '';
+  const now = new Date();
+  if (sameDay(date, now)) return 'Today';
+  const yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
+  if (sameDay(date, yesterday)) return 'Yesterday';
+  const options = { weekday: 'long', day: 'numeric', month: 'long' };
+  if (date.getFullYear() !== now.getFullYear()) options.year = 'numeric';
+  return new Intl.DateTimeFormat(undefined, options).format(date);
 }

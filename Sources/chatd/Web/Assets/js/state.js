@@ -12,6 +12,7 @@ export const state = {
   files: new Map(),               // name → {name, owner, size, uploaded_at, sha256}
   limits: { message_chars: 4000, file_bytes: 0 },
   typing: new Map(),              // chat key → timeout id while that user types
+  online: false,                  // our WebSocket session is live (between welcome and close)
 };
 
 export const keyOf = (name) => (name === BROADCAST ? BROADCAST : String(name).toLowerCase());
@@ -29,6 +30,7 @@ function newChat(key, title) {
     loaded: false,                // the latest page has been fetched at least once
     pending: [],                  // kinds of our history requests in flight, answered in order
     readSent: 0,                  // highest id we sent a `read` for
+    divider: null,                // id of the first message that was unread when the chat was opened
   };
 }
 
@@ -112,6 +114,7 @@ export function resetState() {
   state.chats.clear();
   state.files.clear();
   state.active = BROADCAST;
+  state.online = false;
   for (const t of state.typing.values()) clearTimeout(t);
   state.typing.clear();
 }
