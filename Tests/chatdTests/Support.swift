@@ -25,12 +25,13 @@ struct ChatCore {
     let logTask: Task<Void, any Error>
 
     init(rate: RateLimiter.Rate = .unlimited, messageChars: Int = 4000) throws {
-        database = try ChatDatabase(dataDirectory: makeTemporaryDirectory(), logger: quietLogger)
+        let directory = makeTemporaryDirectory()
+        database = try ChatDatabase(dataDirectory: directory, logger: quietLogger)
         accounts = Accounts(store: SQLiteAccountStore(database: database), hasher: PasswordHasher(cost: 10), registration: .open,
                             throttle: LoginThrottle(), logger: quietLogger)
         let hub = ChatHub(logger: quietLogger)
         let messages = SQLiteMessageStore(database: database)
-        let log = MessageLog(store: messages, hub: hub, logger: quietLogger)
+        let log = MessageLog(store: messages, hub: hub, health: StorageHealth(dataDirectory: directory, logger: quietLogger), logger: quietLogger)
         chat = ChatService(accounts: accounts, hub: hub, log: log, messages: messages, rateLimiter: RateLimiter(rate: rate),
                            limits: .init(messageChars: messageChars, fileBytes: 1 << 30, outboundQueueBytes: 1 << 20),
                            serverVersion: "test", logger: quietLogger)

@@ -76,7 +76,9 @@ def test_size_limit_is_inclusive_and_uses_binary_suffixes(server, tmp_path):
     over = tmp_path / "over"
     over.write_bytes(os.urandom(LIMIT + 1))
     disk = store_state(server)
-    assert_curl_error(upload_file(server, other_token, over, fname("over")), 413, "too_large")
+    refused = upload_file(server, other_token, over, fname("over"))
+    assert_curl_error(refused, 413, "too_large")
+    assert "limit of 2M" in refused.json()["error"]["message"], "the limit in the unit the operator wrote"
     wait_store(server, disk)
     assert mine(server, _other, other_token) == {}
 
@@ -169,7 +171,9 @@ def test_quota_counts_every_file_of_the_owner(server):
     a, b = fname("qa"), fname("qb")
     assert put(server, token, a, os.urandom(2 * MiB)).status == 201
     disk = store_state(server)
-    assert_curl_error(put(server, token, b, os.urandom(2 * MiB)), 507, "quota_exceeded")
+    refused = put(server, token, b, os.urandom(2 * MiB))
+    assert_curl_error(refused, 507, "quota_exceeded")
+    assert "quota of 3M" in refused.json()["error"]["message"], refused.json()
     wait_store(server, disk)
     assert set(mine(server, owner, token)) == {a}
 

@@ -74,6 +74,8 @@ final class ChatService: Sendable {
                 try await handle(frame, from: session)
             } catch let rejection as FrameRejection {
                 session.send(FrameEncoder.error(rejection.error, clientID: rejection.clientID))
+            } catch where log.health.refused(error, writing: "a request") {
+                session.send(FrameEncoder.error(ProtocolError(.storageFull, "the server's disk is full; the request was not stored")))
             } catch {
                 logger.error("request failed", metadata: ["user": "\(session.account.name)", "error": "\(error)"])
                 session.send(FrameEncoder.error(ProtocolError(.internal, "the server could not answer this request")))

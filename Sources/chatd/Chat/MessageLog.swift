@@ -32,16 +32,20 @@ final class MessageLog: Service, Sendable {
     let delivery: any MessageDelivery
     let capacity: Int
     let maxBatch: Int
+    /// Told of every commit and every failure, so a full disk is answered `storage_full` and
+    /// logged once a minute, not once a batch.
+    let health: StorageHealth
     private let pending = Mutex(Pending())
     private let logger: Logger
 
     init(store: any MessageStore, hub: ChatHub, delivery: (any MessageDelivery)? = nil, capacity: Int = 8192, maxBatch: Int = 1024,
-         logger: Logger) {
+         health: StorageHealth, logger: Logger) {
         self.store = store
         self.hub = hub
         self.delivery = delivery ?? hub
         self.capacity = capacity
         self.maxBatch = maxBatch
+        self.health = health
         self.logger = logger
     }
 
@@ -107,11 +111,18 @@ final class MessageLog: Service, Sendable {
                 let direct = stored.count { $0.recipient != nil }
                 hub.metrics.directMessagesIn.increment(by: direct)
                 hub.metrics.broadcastMessagesIn.increment(by: stored.count - direct)
+                health.stored()
                 delivery.deliver(stored)
             } catch {
-                logger.error("storing messages failed", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+                let refusal: ProtocolError
+                if health.refused(error, writing: "\(batch.count) messages") {
+                    refusal = ProtocolError(.storageFull, "the server's disk is full; the message was not stored")
+                } else {
+                    logger.error("storing messages failed", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+                    refusal = ProtocolError(.internal, "the message could not be stored")
+                }
                 for entry in batch {
-                    entry.origin?.send(FrameEncoder.error(ProtocolError(.internal, "the message could not be stored"), clientID: entry.draft.clientID))
+                    entry.origin?.send(FrameEncoder.error(refusal, clientID: entry.draft.clientID))
                 }
             }
         }

@@ -1,3 +1,5 @@
+import Shared
+
 /// Parsers for option values, each turning a bad value into a one-line message that names it.
 enum OptionParsing {
     struct InvalidValue: Error, CustomStringConvertible {
@@ -28,20 +30,10 @@ enum OptionParsing {
 
     /// A byte count with an optional `K`, `M` or `G` suffix (powers of 1024).
     static func byteSize(_ text: String, option: String) throws -> Int64 {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        var digits = Substring(trimmed)
-        var multiplier: Int64 = 1
-        switch trimmed.last.map({ Character($0.uppercased()) }) {
-        case "K": multiplier = 1 << 10
-        case "M": multiplier = 1 << 20
-        case "G": multiplier = 1 << 30
-        default: break
-        }
-        if multiplier > 1 { digits = digits.dropLast() }
-        guard let value = Int64(digits), value >= 0, value <= Int64.max / multiplier else {
+        guard let bytes = ByteSize.parse(text) else {
             throw InvalidValue(description: "\(option): expected a size such as 1048576, 512K, 100M or 1G, got '\(text)'")
         }
-        return value * multiplier
+        return bytes
     }
 
     /// `N` or `N/BURST` messages per second; `0` turns the limit off.

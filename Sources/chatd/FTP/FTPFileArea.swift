@@ -41,7 +41,7 @@ struct FTPFileArea: Sendable {
                 return .facts(FTPListing.factsLine(entry(try await existing(name))))
             }
         } catch {
-            return .failed(Self.fileError(error))
+            return .failed(fileError(error))
         }
     }
 
@@ -81,7 +81,7 @@ struct FTPFileArea: Sendable {
                 return .store(try await files.beginUpload(name: name, by: try owner(), declaredSize: nil, start: start))
             }
         } catch {
-            throw Self.fileError(error)
+            throw fileError(error)
         }
     }
 
@@ -156,7 +156,7 @@ struct FTPFileArea: Sendable {
                 metrics.uploaded(received, via: .ftp)
                 return .done
             } catch {
-                return .failed(Self.fileError(error))
+                return .failed(fileError(error))
             }
         }
     }
@@ -170,7 +170,7 @@ struct FTPFileArea: Sendable {
             descriptor = try handle.detachUnsafeFileDescriptor()
         } catch {
             await handle.closeEvenIfCancelled()
-            return .failed(.storage("\(error)"))
+            return .failed(files.storageError(error))
         }
         // NIO's sendfile path takes the older NIOFileHandle.
         let region = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor.rawValue)
@@ -206,7 +206,7 @@ struct FTPFileArea: Sendable {
             try await written?.get()
             outcome = .done
         } catch let error as FileSystemError {
-            outcome = .failed(.storage("\(error)"))
+            outcome = .failed(files.storageError(error))
         } catch {
             outcome = .aborted
         }
@@ -256,8 +256,7 @@ struct FTPFileArea: Sendable {
         }
     }
 
-    private static func fileError(_ error: any Error) -> FileError {
-        if let error = error as? FileError { return error }
-        return .storage("\(error)")
+    private func fileError(_ error: any Error) -> FileError {
+        files.storageError(error)
     }
 }

@@ -163,6 +163,10 @@ extension FTPReply {
     /// 451, the server failed (disk, database); the text is for the user, the details for the log.
     static func localError(_ text: String) -> FTPReply { FTPReply(451, text) }
 
+    /// The server's disk is full (RFC 959's 452); 552 is kept for the size limit and quota,
+    /// which are the user's to fix.
+    static let insufficientStorage = FTPReply(452, "Insufficient storage space: the server's disk is full.")
+
     // 5xx: failed
 
     /// 500, a verb this server does not know.

@@ -430,6 +430,7 @@ struct FTPSession: Sendable {
         case .invalidName: return .nameNotAllowed(text)
         case .notFound, .ownedByAnother, .notOwner: return .fileUnavailable(text)
         case .tooLarge, .quotaExceeded: return .storageExceeded(text)
+        case .storageFull: return .insufficientStorage
         case .invalidOffset: return .invalidRestartOffset(text)
         case .storage: return .localError("Local error in processing.")
         }

@@ -36,18 +36,22 @@ final class FileStore: Sendable {
     let shared: Bool
     let blobDirectory: FilePath
     let temporaryDirectory: FilePath
+    /// Told of every committed upload and every failed write, so a full disk is answered
+    /// `storage_full` (HTTP 507, FTP 452) and logged once a minute.
+    let health: StorageHealth
     private let onChange: @Sendable (FileEvent) -> Void
     private let fileSystem: FileSystem
     private let logger: Logger
 
-    init(dataDirectory: String, catalog: any FileCatalog, shared: Bool = false, limits: Limits, logger: Logger,
-         onChange: @escaping @Sendable (FileEvent) -> Void) {
+    init(dataDirectory: String, catalog: any FileCatalog, shared: Bool = false, limits: Limits, health: StorageHealth? = nil,
+         logger: Logger, onChange: @escaping @Sendable (FileEvent) -> Void) {
         let root = FilePath(dataDirectory).appending("files")
         self.blobDirectory = root.appending("blobs")
         self.temporaryDirectory = root.appending("tmp")
         self.catalog = catalog
         self.shared = shared
         self.limits = limits
+        self.health = health ?? StorageHealth(dataDirectory: dataDirectory, logger: logger)
         self.onChange = onChange
         self.fileSystem = FileSystem(threadPool: .singleton)
         self.logger = logger
@@ -119,8 +123,11 @@ final class FileStore: Sendable {
             let handle = try await fileSystem.openFile(forWritingAt: temporary, options: options)
             upload = FileUpload(store: self, name: name, owner: owner, handle: handle, temporaryPath: temporary, othersUsage: othersUsage)
         } catch {
-            logger.error("cannot create upload file", metadata: ["path": "\(temporary)", "error": "\(error)"])
-            throw FileError.storage("\(error)")
+            let failure = storageError(error)
+            if case .storage = failure {
+                logger.error("cannot create upload file", metadata: ["path": "\(temporary)", "error": "\(error)"])
+            }
+            throw failure
         }
         let copied: Int64 = switch start {
         case .empty: 0
@@ -146,7 +153,7 @@ final class FileStore: Sendable {
         } catch {
             await upload.abort()
             if let error = error as? FileError { throw error }
-            throw FileError.storage("\(error)")
+            throw storageError(error)
         }
         return upload
     }
@@ -163,7 +170,7 @@ final class FileStore: Sendable {
         } catch let error as FileError {
             throw error
         } catch {
-            throw FileError.storage("\(error)")
+            throw storageError(error)
         }
         guard original.name != renamed.name else { return renamed }
         if let replaced {
@@ -185,7 +192,7 @@ final class FileStore: Sendable {
             try await syncDirectory(blobDirectory)
         } catch {
             await removeQuietly(temporary)
-            throw FileError.storage("\(error)")
+            throw storageError(error)
         }
         let stored = StoredFile(name: upload.name, ownerID: upload.owner.id, ownerName: upload.owner.name, size: size,
                                 sha256: sha256, blob: blob, uploadedAtMillis: Timestamp.nowMillis())
@@ -195,11 +202,12 @@ final class FileStore: Sendable {
         } catch {
             await removeQuietly(blobPath)
             if let error = error as? FileError { throw error }
-            throw FileError.storage("\(error)")
+            throw storageError(error)
         }
         if let previous {
             await removeQuietly(blobDirectory.appending(previous.blob))
         }
+        health.stored()
         logger.info(previous == nil ? "file added" : "file replaced",
                     metadata: ["name": "\(stored.name)", "by": "\(upload.owner.name)", "size": "\(size)"])
         onChange(FileEvent(event: previous == nil ? .added : .replaced, file: stored.wire, by: upload.owner.name))
@@ -215,12 +223,19 @@ final class FileStore: Sendable {
         } catch let error as FileError {
             throw error
         } catch {
-            throw FileError.storage("\(error)")
+            throw storageError(error)
         }
         await removeQuietly(blobDirectory.appending(removed.blob))
         logger.info("file deleted", metadata: ["name": "\(name)", "by": "\(account.name)"])
         onChange(FileEvent(event: .deleted, file: removed.wire, by: account.name))
         return removed
+    }
+
+    /// The refusal for a write that failed: ``FileError/storageFull`` when the disk is full, else
+    /// ``FileError/storage(_:)``; either way ``health`` hears of it.
+    func storageError(_ error: any Error) -> FileError {
+        if let error = error as? FileError { return error }
+        return health.refused(error, writing: "a file") ? .storageFull : .storage("\(error)")
     }
 
     // MARK: start-up

@@ -82,7 +82,7 @@ final class FileUpload {
             throw error
         } catch {
             await abort()
-            throw FileError.storage("\(error)")
+            throw store.storageError(error)
         }
         let digest = hasher.finalize().storedForm
         return try await store.commit(self, temporary: temporaryPath, size: size, sha256: digest)
@@ -103,7 +103,7 @@ final class FileUpload {
         do {
             try await handle.write(contentsOf: block.readableBytesView, toAbsoluteOffset: written)
         } catch {
-            throw FileError.storage("\(error)")
+            throw store.storageError(error)
         }
         written += Int64(block.readableBytes)
     }

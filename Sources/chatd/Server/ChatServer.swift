@@ -87,7 +87,8 @@ enum ChatServer {
         let metrics = metricsEndpoint.map { ChatMetrics(factory: $0.factory) } ?? .disabled
         let hub = ChatHub(logger: logger, metrics: metrics, relay: presence)
         let cluster = try await Self.joinCluster(storage: storage, presence: presence, hub: hub, logger: logger)
-        let log = MessageLog(store: storage.messages, hub: hub, delivery: cluster?.feed, logger: logger)
+        let health = StorageHealth(dataDirectory: config.dataDirectory, logger: logger)
+        let log = MessageLog(store: storage.messages, hub: hub, delivery: cluster?.feed, health: health, logger: logger)
         let chat = ChatService(
             accounts: accounts, hub: hub, log: log, messages: storage.messages, rateLimiter: rateLimit,
             limits: .init(messageChars: config.messageChars, fileBytes: config.maxFileSize, outboundQueueBytes: config.outboundQueueBytes),
@@ -95,7 +96,7 @@ enum ChatServer {
 
         let files = FileStore(
             dataDirectory: config.dataDirectory, catalog: storage.files, shared: cluster != nil,
-            limits: .init(maxFileSize: config.maxFileSize, quota: config.quota), logger: logger
+            limits: .init(maxFileSize: config.maxFileSize, quota: config.quota), health: health, logger: logger
         ) { change in
             if let cluster {
                 cluster.announce(change)
@@ -124,7 +125,7 @@ enum ChatServer {
         }
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: JSONErrorMiddleware())
-        APIRoutes(accounts: accounts, chat: chat, secureCookies: tls != nil).register(on: router)
+        APIRoutes(accounts: accounts, chat: chat, health: health, secureCookies: tls != nil).register(on: router)
         FileRoutes(store: files, accounts: accounts, metrics: metrics).register(on: router)
         WebRoutes(assets: WebAssets.bundled(logger: logger)).register(on: router)
         let webSocket = ChatWebSocket(accounts: accounts, chat: chat)

@@ -98,6 +98,11 @@ final class PostgresDatabase: Sendable {
         return "\(error)"
     }
 
+    /// Whether PostgreSQL refused the write for lack of disk space (SQLSTATE 53100, `disk_full`).
+    static func isDiskFull(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "53100"
+    }
+
     /// Whether the error is PostgreSQL's unique violation (SQLSTATE 23505).
     static func isUniqueViolation(_ error: any Error) -> Bool {
         (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
