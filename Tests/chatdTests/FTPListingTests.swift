@@ -46,6 +46,14 @@ struct FTPListingTests {
         #expect(FTPListing.factsLine(entry("a b é", modified: now)).hasSuffix("; a b é"))
     }
 
+    /// LIST's mode and MLSD's `perm` tell the same story: clients read the owner bits as their
+    /// own rights, so another user's file is read-only.
+    @Test func listModeForAnotherUserIsReadOnly() {
+        #expect(FTPListing.listLine(entry(owner: "bob", modified: now, mine: false), nowMillis: now)
+            == "-r--r--r-- 1 bob      bob              1234 Nov 21 09:30 a.txt")
+        #expect(FTPListing.listLine(entry(owner: "alice", modified: now, mine: true), nowMillis: now).hasPrefix("-rw-r--r-- "))
+    }
+
     @Test func mlsdFactsForTheOwner() {
         #expect(FTPListing.factsLine(entry(modified: now, mine: true))
             == "type=file;size=1234;modify=20261121093000.999;perm=rdfw;unique=b10b; a.txt")

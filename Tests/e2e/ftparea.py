@@ -42,8 +42,9 @@ def module_server(label: str):
 
 PASV_PATTERN = re.compile(r"^227 Entering Passive Mode \((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)")
 EPSV_PATTERN = re.compile(r"^229 Entering Extended Passive Mode \(\|\|\|(\d+)\|\)")
-#: `-rw-r--r-- 1 owner owner SIZE Mon DD HH:MM name` (or `Mon DD  YYYY` for old files).
-LIST_PATTERN = re.compile(r"^-rw-r--r-- +1 +(\S+) +(\S+) +(\d+) +([A-Z][a-z]{2}) +(\d{1,2}) +(\d\d:\d\d|\d{4}) (.+)$")
+#: `-rw-r--r-- 1 owner owner SIZE Mon DD HH:MM name` (or `Mon DD  YYYY` for old files; `-r--r--r--` for
+#: another user's file).
+LIST_PATTERN = re.compile(r"^-r[w-]-r--r-- +1 +(\S+) +(\S+) +(\d+) +([A-Z][a-z]{2}) +(\d{1,2}) +(\d\d:\d\d|\d{4}) (.+)$")
 MLSD_PATTERN = re.compile(r"^((?:[A-Za-z.]+=[^;]*;)+) (.+)$")
 
 

@@ -125,7 +125,7 @@ def test_nfd_name_is_stored_nfc(server, alice):
 
 
 def test_list_nlst_mlsd_describe_the_files(server):
-    """LIST shows `-rw-r--r-- 1 owner owner SIZE Mon DD HH:MM name`, NLST the names, MLSD the
+    """LIST shows `-rw-r--r-- 1 owner owner SIZE Mon DD HH:MM name` (`-r--r--r--` to other users), NLST the names, MLSD the
     facts, with `perm=rdfw` for the owner and `perm=r` for everyone else, and all agree with
     the HTTP listing. Every listing line ends in CRLF, in TYPE A and TYPE I."""
     alice, a_token = new_account(server, "la")
@@ -157,6 +157,9 @@ def test_list_nlst_mlsd_describe_the_files(server):
             assert facts["unique"], facts
         assert facts_a["perm"] == "rdfw", facts_a
         assert facts_b["perm"] == "r", facts_b
+        # LIST's mode says the same as MLSD's perm: the owner may write, anyone else may only read
+        assert list_entries(a)[name]["line"].startswith("-rw-r--r-- "), list_entries(a)[name]
+        assert list_entries(b)[name]["line"].startswith("-r--r--r-- "), list_entries(b)[name]
         uploaded = http_entry["uploaded_at"]      # 2026-11-21T09:30:00.123Z
         assert facts_a["modify"] == re.sub(r"[-T:Z]", "", uploaded), (facts_a, uploaded)
 

@@ -30,15 +30,18 @@ enum FTPListing {
     /// clients parse. A time more than six months before or after `nowMillis` shows
     /// `Mon DD  YYYY` instead of the time of day, as `ls` does.
     ///
-    /// The mode is always `-rw-r--r--`: it describes the owner's rights, and only the owner may
-    /// change a file.
+    /// The mode says what the listing user may do, as `MLSD`'s `perm` fact does: `-rw-r--r--` for
+    /// their own files, `-r--r--r--` for everyone else's. Clients read the owner bits as their own
+    /// rights (they cannot know the account behind the owner name), so showing the owner's rights
+    /// on another user's file would offer edits that are then refused.
     static func listLine(_ entry: Entry, nowMillis: Int64) -> String {
         let time = CivilTime(millis: entry.modifiedMillis)
         let recent = abs(nowMillis - entry.modifiedMillis) <= sixMonthsMillis
         let date = "\(monthNames[time.month - 1]) \(pad(time.day, 2)) "
             + (recent ? "\(pad(time.hour, 2)):\(pad(time.minute, 2))" : " \(time.year)")
         let owner = padRight(entry.ownerName, 8)
-        return "-rw-r--r-- 1 \(owner) \(owner) \(padLeft(String(entry.size), 12)) \(date) \(entry.name)"
+        let mode = entry.userMayModify ? "-rw-r--r--" : "-r--r--r--"
+        return "\(mode) 1 \(owner) \(owner) \(padLeft(String(entry.size), 12)) \(date) \(entry.name)"
     }
 
     // MARK: NLST
