@@ -304,14 +304,14 @@ def test_backup_of_a_missing_or_foreign_data_dir_is_a_clear_error(tmp_path):
     r = backup(missing, dest)
     assert r.returncode == 1
     line = one_line_error(r.stderr)
-    assert line.startswith("chatd backup: ") and str(missing) in line and "no data directory" in line, line
+    assert line.startswith("chatd backup: ") and str(missing) in line and "no chatd data in" in line, line
     assert not missing.exists() and not dest.exists()
 
     foreign = tmp_path / "photos"
     foreign.mkdir()
     r = backup(foreign, dest)
     assert r.returncode == 1
-    assert "not a chatd data directory" in one_line_error(r.stderr)
+    assert f"no chatd data in {foreign}" in one_line_error(r.stderr)
     assert list(foreign.iterdir()) == [] and not dest.exists()
 
 

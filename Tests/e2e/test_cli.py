@@ -38,6 +38,7 @@ def user_list(data_dir) -> list[str]:
 
 def test_user_add_and_list(make_server, tmp_path):
     data = tmp_path / "d"
+    data.mkdir()
     r = chatd_user(data, "add", "Carol", password=PASSWORD)
     assert r.returncode == 0, r.stderr
     r = chatd_user(data, "add", "dave_2", password="another password")
@@ -69,23 +70,47 @@ def test_user_add_and_list(make_server, tmp_path):
 ])
 def test_user_add_refusals(tmp_path, name, password, why):
     data = tmp_path / "d"
+    data.mkdir()
     r = chatd_user(data, "add", name, password=password)
     assert r.returncode != 0, why
     one_line_error(r.stderr)
-    assert user_list(data) == [], f"nothing was created ({why})"
+    assert list(data.iterdir()) == [], f"nothing was created ({why})"
 
 
 def test_user_add_existing_name_in_any_case_fails(tmp_path):
     data = tmp_path / "d"
+    data.mkdir()
     assert chatd_user(data, "add", "Frank", password=PASSWORD).returncode == 0
-    r = chatd_user(data, "add", "FRANK", password="other password")
+    r = chatd_user(data, "add", "frank", password="other password")
     assert r.returncode != 0
-    one_line_error(r.stderr)
+    line = one_line_error(r.stderr)
+    assert "'Frank' already exists" in line, "the error names the stored spelling"
     assert user_list(data) == ["Frank"]
+
+
+@pytest.mark.parametrize("command", [["list"], ["add", "Olga"], ["passwd", "Olga"], ["del", "Olga"]])
+def test_user_commands_refuse_a_missing_data_dir(tmp_path, command):
+    """A mistyped --data-dir is an error, never a new empty database."""
+    typo = tmp_path / "dtaa"
+    r = chatd_user(typo, *command, password=PASSWORD)
+    assert r.returncode == 1, r
+    line = one_line_error(r.stderr)
+    assert f"no chatd data in {typo}" in line, line
+    assert not typo.exists(), "nothing was created"
+
+
+@pytest.mark.parametrize("command", [["list"], ["passwd", "Olga"], ["del", "Olga"]])
+def test_user_commands_other_than_add_refuse_a_directory_without_data(tmp_path, command):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = chatd_user(empty, *command, password=PASSWORD)
+    assert r.returncode == 1 and f"no chatd data in {empty}" in one_line_error(r.stderr), r
+    assert list(empty.iterdir()) == []
 
 
 def test_operator_can_create_admin_but_registration_cannot(make_server, tmp_path):
     data = tmp_path / "d"
+    data.mkdir()
     open_server = make_server(*QUIET_FLAGS, name="open")
     assert_api_error(open_server.login_response("admin"), 400, "bad_request")
 
@@ -182,6 +207,9 @@ def test_port_in_use_fails_loudly(tmp_path):
     assert r.returncode != 0
     line = one_line_error(r.stderr)
     assert str(port) in line and "in use" in line.lower(), line
+    # the real cause is the first and only error: no listener torn down with it adds one of its own
+    errors = [l for l in r.stderr.decode().splitlines() if re.match(r"^\S+ (error|critical) ", l)]
+    assert all(str(port) in l for l in errors), errors
 
 
 def test_ftp_port_in_use_fails_loudly(tmp_path):
@@ -244,6 +272,14 @@ def test_unwritable_data_dir_fails_loudly():
 ])
 def test_bad_option_values_fail_loudly(tmp_path, flag, value):
     r = run_chatd("--data-dir", str(tmp_path / "d"), "--http", "127.0.0.1:0", flag, value)
-    assert r.returncode != 0
+    assert r.returncode == 64, "a bad value is a usage error, as a bad flag is"
     line = one_line_error(r.stderr)
     assert flag in line or flag.lstrip("-") in line, line
+
+
+@pytest.mark.parametrize("args", [["--no-such-flag"], ["--ftp-idle-timeout", "soon"], ["--max-file-size", "lots"]])
+def test_bad_flags_and_bad_values_exit_alike(tmp_path, args):
+    """Whether ArgumentParser or chatd's own settings refuse it, a usage error exits 64."""
+    r = run_chatd("--data-dir", str(tmp_path / "d"), "--http", "127.0.0.1:0", *args)
+    assert r.returncode == 64, (args, r.returncode, r.stderr)
+    assert not (tmp_path / "d").exists(), "a refused command line creates nothing"

@@ -97,17 +97,17 @@ def test_bad_config_files_are_refused_with_file_key_and_reason(tmp_path):
         path = tmp_path / name
         path.write_text(text)
         checked = chatd("check-config", "--config", str(path))
-        assert checked.returncode == 1 and expected in checked.stderr, (name, checked.stderr)
+        assert checked.returncode == 64 and expected in checked.stderr, (name, checked.stderr)
         served = chatd("serve", "--config", str(path), "--data-dir", str(tmp_path / "d"), "--http", "127.0.0.1:0")
-        assert served.returncode == 2 and expected in served.stderr, (name, served.stderr)
+        assert served.returncode == 64 and expected in served.stderr, (name, served.stderr)
     not_a_directory = tmp_path / "plain-file"
     not_a_directory.write_text("x")
     refused = chatd("check-config", "--data-dir", str(not_a_directory))
     assert refused.returncode == 1 and "is not a directory" in refused.stderr, refused.stderr
     missing = chatd("check-config", "--config", str(tmp_path / "absent.toml"))
-    assert missing.returncode == 1 and "absent.toml" in missing.stderr
+    assert missing.returncode == 64 and "absent.toml" in missing.stderr
     by_env = chatd("check-config", env={"CHATD_CONFIG": str(tmp_path / "typo.toml")})
-    assert by_env.returncode == 1 and "htpp" in by_env.stderr
+    assert by_env.returncode == 64 and "htpp" in by_env.stderr
     assert not (tmp_path / "d").exists()
 
 

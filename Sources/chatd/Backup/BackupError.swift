@@ -34,9 +34,9 @@ enum BackupError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .noDataDirectory(let path):
-            "no data directory at \(path) (give --data-dir or CHATD_DATA_DIR)"
+            "no chatd data in \(path): the directory does not exist (give --data-dir or CHATD_DATA_DIR)"
         case .notADataDirectory(let path):
-            "\(path) is not a chatd data directory: it has no chatd.sqlite"
+            "no chatd data in \(path): it has no chatd.sqlite"
         case .destinationNotEmpty(let path):
             "\(path) exists and is not empty; give a new or an empty directory"
         case .destinationNotADirectory(let path):

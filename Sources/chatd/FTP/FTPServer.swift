@@ -88,6 +88,9 @@ final class FTPServer: Service {
                         for try await control in inbound {
                             group.addTask { await self.serve(control) }
                         }
+                    } catch is CancellationError {
+                        // Another service failed first (the HTTP port was taken, say): that
+                        // failure is the one the operator must read, so none is added here.
                     } catch {
                         logger.error("the FTP listener failed", metadata: ["error": "\(error)"])
                     }

@@ -12,21 +12,30 @@ struct CheckConfigCommand: ParsableCommand {
 
     @OptionGroup var options: ServeOptions
 
+    /// Exits as `chatd serve` would: 64 for a bad setting (as for a bad flag), 1 for what would
+    /// stop the start (a certificate that cannot be used, a data directory that cannot be written).
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
+        let sources: SettingSources
+        let config: ServerConfig
         do {
-            let sources = try options.sources(environment: environment)
-            let config = try ServerConfig(resolving: sources)
+            sources = try options.sources(environment: environment)
+            config = try ServerConfig(resolving: sources)
+        } catch {
+            FileHandle.standardError.write(Data("chatd check-config: \(error)\n".utf8))
+            throw ExitCode.validationFailure
+        }
+        do {
             if let files = config.tls { _ = try TLSIdentity(files: files) }
             try Self.checkDataDirectory(config.dataDirectory)
-            for setting in Setting.allCases {
-                print(Self.line(setting, sources.value(setting)))
-            }
-            print("configuration OK")
         } catch {
             FileHandle.standardError.write(Data("chatd check-config: \(error)\n".utf8))
             throw ExitCode(1)
         }
+        for setting in Setting.allCases {
+            print(Self.line(setting, sources.value(setting)))
+        }
+        print("configuration OK")
     }
 
     /// `name = value  # origin`, aligned for reading.

@@ -19,7 +19,8 @@ struct ServeCommand: AsyncParsableCommand {
             config = try options.resolve(environment: ProcessInfo.processInfo.environment)
         } catch {
             FileHandle.standardError.write(Data("chatd: \(error)\n".utf8))
-            throw ExitCode(2)
+            // The status ArgumentParser gives an unknown flag: a bad value is the same mistake.
+            throw ExitCode.validationFailure
         }
         do {
             try await ChatServer.run(config: config)

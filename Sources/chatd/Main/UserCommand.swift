@@ -20,7 +20,11 @@ struct UserCommand: AsyncParsableCommand {
         var database: String?
 
         /// Runs `body` with the accounts of the configured database, closing it afterwards.
-        func withStore<T>(_ body: (any AccountStore) async throws -> T) async throws -> T {
+        ///
+        /// A mistyped `--data-dir` must not quietly become a new, empty database: the directory
+        /// must exist, and only `add` (`creating`) may start a database in it, as an operator
+        /// setting up closed registration before the first start would.
+        func withStore<T>(creating: Bool = false, _ body: (any AccountStore) async throws -> T) async throws -> T {
             let environment = ProcessInfo.processInfo.environment
             let directory = dataDir ?? environment["CHATD_DATA_DIR"] ?? "./data"
             let logger = Logger(label: "chatd.user", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -28,9 +32,18 @@ struct UserCommand: AsyncParsableCommand {
             do {
                 let location = try DatabaseLocation(parsing: database ?? environment["CHATD_DATABASE"] ?? "sqlite", option: "--database")
                 if location == .sqlite {
-                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                    var isDirectory: ObjCBool = false
+                    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                        throw UserError("no chatd data in \(directory): the directory does not exist (give --data-dir or CHATD_DATA_DIR)")
+                    }
+                    let databasePath = (directory as NSString).appendingPathComponent("chatd.sqlite")
+                    guard creating || FileManager.default.fileExists(atPath: databasePath) else {
+                        throw UserError("no chatd data in \(directory): it has no chatd.sqlite")
+                    }
                 }
                 storage = try await ChatStorage.open(location, dataDirectory: directory, logger: logger)
+            } catch let error as UserError {
+                throw error
             } catch {
                 throw UserError("\(error)")
             }
@@ -54,11 +67,13 @@ struct UserCommand: AsyncParsableCommand {
                 if case .failure(let error) = Username.checkRegistrable(name, byOperator: true) { throw UserError(error.message) }
                 let password = try UserCommand.readPassword(prompt: "Password for \(name): ")
                 let hash = try await PasswordHasher(cost: 10).hash(password)
-                try await location.withStore { store in
+                try await location.withStore(creating: true) { store in
                     do {
                         _ = try await store.create(name: name, passwordHash: hash, nowMillis: Timestamp.nowMillis())
                     } catch AccountStoreError.nameTaken {
-                        throw UserError("an account named '\(name)' already exists")
+                        // Names are one account in any case: say which spelling holds it.
+                        let stored = try await store.account(nameKey: Username.canonicalKey(name))?.name ?? name
+                        throw UserError("an account named '\(stored)' already exists (names are the same in any case)")
                     }
                 }
                 print("created \(name)")
