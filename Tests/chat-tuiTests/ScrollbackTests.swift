@@ -25,7 +25,7 @@ struct ScrollbackTests {
         #expect(!model.activeChat.olderAvailable)
         #expect(model.handle(.key(.home)).isEmpty, "the beginning of the chat: nothing more to ask")
         #expect(model.activeChat.scrollOffset == 173)
-        let rows = model.visibleMessageLines(timeZone: .gmt)
+        let rows = model.visibleMessageLines()
         #expect(rows.count == 27)
         #expect(rows.first?.text == "09:30 bob: message 1")
     }
@@ -40,16 +40,16 @@ struct ScrollbackTests {
         #expect(model.activeChat.scrollOffset == 73)
         _ = model.press(.end)
         #expect(model.activeChat.scrollOffset == 0)
-        #expect(model.visibleMessageLines(timeZone: .gmt).last?.text == "09:30 bob: message 100")
+        #expect(model.visibleMessageLines().last?.text == "09:30      message 100", "bob's name once for his run of messages")
     }
 
     @Test func newMessagesDoNotMoveAScrolledView() {
         var model = Fixture.online(broadcast: Fixture.broadcast(1...100))
         _ = model.press(.pageUp)
-        let before = model.visibleMessageLines(timeZone: .gmt)
+        let before = model.visibleMessageLines()
         _ = model.handle(.frame(.message(Fixture.message(101, "two\nlines"))))
         #expect(model.activeChat.scrollOffset == 28)
-        #expect(model.visibleMessageLines(timeZone: .gmt) == before)
+        #expect(model.visibleMessageLines() == before)
     }
 
     @Test func homeAndEndEditTheLineWhenThereIsText() {

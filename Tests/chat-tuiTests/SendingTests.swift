@@ -85,8 +85,10 @@ struct SendingTests {
         var model = Fixture.online()
         _ = model.type("/frobnicate")
         #expect(model.handle(.key(.enter)).isEmpty)
-        #expect(model.status == .error("unknown command /frobnicate (see /help)"))
-        #expect(model.input.text == "/frobnicate")
+        #expect(model.status == .error("unknown command /frobnicate (see /help; // sends a message starting with /)"))
+        #expect(model.input.text == "", "a command is done with once entered, as in irssi: typing starts afresh")
+        _ = model.handle(.key(.up))
+        #expect(model.input.text == "/frobnicate", "Up brings the mistyped command back to fix")
 
         _ = model.handle(.key(.ctrl("u")))
         _ = model.type("/msg zed hi")

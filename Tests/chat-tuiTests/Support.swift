@@ -1,3 +1,4 @@
+import Foundation
 import Shared
 
 @testable import chat_tui
@@ -6,6 +7,9 @@ import Shared
 /// dave are the others (dave offline). The terminal is 100x30: the message pane is 79 columns wide
 /// and 27 rows high.
 enum Fixture {
+    /// The wall clock of the model tests: the day after the fixture's messages.
+    static let now = Date(timeIntervalSince1970: 1_795_333_800)  // 2026-11-22T06:30:00Z
+
     static let users = [
         UserPresence(name: "alice", online: true),
         UserPresence(name: "bob", online: true),
@@ -41,7 +45,8 @@ enum Fixture {
     /// A model that is online as alice with the broadcast history answered.
     static func online(broadcast: [ChatMessage] = [], hasMore: Bool = false, unread: [String: Int] = [:],
                        lastID: Int64? = nil) -> ChatModel {
-        var model = ChatModel(server: "http://chat.test", clientIDPrefix: "t-", jitter: { 1 })
+        var model = ChatModel(server: "http://chat.test", clientIDPrefix: "t-", jitter: { 1 }, now: { Fixture.now })
+        model.clock = .twentyFourHour()
         _ = model.handle(.resize(columns: 100, rows: 30))
         _ = model.handle(.connected)
         _ = model.handle(welcome(unread: unread, lastID: lastID ?? broadcast.last?.id ?? 0))

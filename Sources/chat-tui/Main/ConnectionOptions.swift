@@ -6,7 +6,7 @@ import NIOSSL
 
 /// The options every mode shares: which server, which user, where the password comes from.
 struct ConnectionOptions: ParsableArguments {
-    @Option(help: "The chatd server. Default: http://127.0.0.1:8010")
+    @Option(help: "The chatd server, http:// or https://")
     var server = "http://127.0.0.1:8010"
 
     @Option(help: "Your user name (CHAT_USER). Default: your login name")
@@ -17,6 +17,9 @@ struct ConnectionOptions: ParsableArguments {
 
     @Option(help: "PEM file of the CA that signed an https:// server's certificate (a private CA). Default: the system's trust store")
     var caFile: String?
+
+    @Flag(help: "Create the account if the name has none (open registration). Without it a mistyped --user fails")
+    var register = false
 
     var endpoint: ServerEndpoint {
         get throws { try ServerEndpoint(server) }
@@ -34,7 +37,9 @@ struct ConnectionOptions: ParsableArguments {
     /// its request at once. AsyncHTTPClient would otherwise retry the connection until the
     /// request's 30 s timeout, so a server that is down or a certificate that does not verify
     /// would be reported only then; the interactive client reconnects by itself anyway.
-    func withSession<T>(_ body: (ChatAPI, Login.Result) async throws -> T) async throws -> T {
+    /// - Parameter askToRegister: on a terminal, offer to create an account the name does not
+    ///   have (the full-screen client); scripts fail instead.
+    func withSession<T>(askToRegister: Bool = false, _ body: (ChatAPI, Login.Result) async throws -> T) async throws -> T {
         let endpoint = try endpoint
         let tls: TLSConfiguration?
         do {
@@ -47,7 +52,10 @@ struct ConnectionOptions: ParsableArguments {
         configuration.timeout.connect = .seconds(10)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
-            let result = try await withSession(ChatAPI(endpoint: endpoint, client: client, tlsConfiguration: tls), body)
+            let api = ChatAPI(endpoint: endpoint, client: client, tlsConfiguration: tls)
+            let session = try await Login(api: api, cache: TokenCache())
+                .token(user: userName, passwordFile: passwordFile, register: register, askToRegister: askToRegister)
+            let result = try await body(api, session)
             try await client.shutdown()
             return result
         } catch {
@@ -56,10 +64,6 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
-    private func withSession<T>(_ api: ChatAPI, _ body: (ChatAPI, Login.Result) async throws -> T) async throws -> T {
-        let session = try await Login(api: api, cache: TokenCache()).token(user: userName, passwordFile: passwordFile)
-        return try await body(api, session)
-    }
 }
 
 /// Runs a script subcommand: its failure is one line on stderr and the exit status of chat-tui(1).

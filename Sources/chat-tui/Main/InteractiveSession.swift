@@ -16,10 +16,11 @@ final class InteractiveSession: @unchecked Sendable {
     private let connection: ChatConnection
     private var quitting = false
 
-    init(api: ChatAPI, session: Login.Result) {
+    init(api: ChatAPI, session: Login.Result, showJoinLines: Bool = true) {
         self.api = api
         self.session = session
         self.model = ChatModel(server: api.endpoint.base)
+        model.showJoinLines = showJoinLines
         self.connection = ChatConnection(endpoint: api.endpoint, tlsConfiguration: api.tlsConfiguration, token: session.token, inbox: inbox)
     }
 
@@ -90,9 +91,14 @@ final class InteractiveSession: @unchecked Sendable {
                 transfer(id: id) { api, token, progress in
                     try await api.upload(Self.expand(localPath), as: name, token: token, progress: progress).size
                 }
-            case .download(let id, let name, let destination):
+            case .download(let id, let name, let destination, let replace):
+                let path = Self.destination(destination, name: name)
+                if !replace && FileManager.default.fileExists(atPath: path) {
+                    inbox.post(.downloadTargetExists(id: id, path: path))
+                    continue
+                }
                 transfer(id: id) { api, token, progress in
-                    try await api.download(name, to: Self.destination(destination, name: name), token: token, progress: progress)
+                    try await api.download(name, to: path, token: token, progress: progress)
                 }
             case .completePath(let partial):
                 inbox.post(.pathCompletions(partial: partial, candidates: Self.completions(of: partial)))
@@ -172,7 +178,7 @@ final class InteractiveSession: @unchecked Sendable {
         return entries.filter { $0.hasPrefix(prefix) && (prefix.hasPrefix(".") || !$0.hasPrefix(".")) }.sorted().map { entry in
             var isDirectory: ObjCBool = false
             let full = ((directory.isEmpty ? "." : directory) as NSString).appendingPathComponent(entry)
-            FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory)
             return shownDirectory + entry + (isDirectory.boolValue ? "/" : "")
         }
     }

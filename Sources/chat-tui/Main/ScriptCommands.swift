@@ -2,20 +2,36 @@ import ArgumentParser
 import Foundation
 import Shared
 
-/// `chat-tui send [--to USER] TEXT`: one message, sent once the server has stored it.
+/// `chat-tui send [--to USER] [TEXT|-]`: one message, sent once the server has stored it. Without
+/// TEXT, or with `-`, the message is standard input (`make 2>&1 | tail -5 | chat-tui send`): one
+/// message, never split, so a text over the server's limit is an error that names the limit.
 struct SendCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "send", abstract: "Send one message and exit once it is stored.")
+    static let configuration = CommandConfiguration(commandName: "send",
+                                                    abstract: "Send one message (TEXT, or standard input) and exit once it is stored.")
 
     @OptionGroup var connection: ConnectionOptions
 
     @Option(help: "Send a direct message to this user instead of the broadcast channel")
     var to: String?
 
-    @Argument(help: "The message")
-    var text: String
+    @Argument(help: "The message; without it, or '-', standard input")
+    var text: String?
+
+    /// The message: the argument, or standard input without its final line end.
+    static func message(argument: String?, readInput: () -> Data = { FileHandle.standardInput.readDataToEndOfFile() })
+        throws(ChatAPIError) -> String {
+        if let argument, argument != "-" { return argument }
+        guard let text = String(data: readInput(), encoding: .utf8) else {
+            throw .local("standard input is not UTF-8 text")
+        }
+        var message = Substring(text)
+        while message.hasSuffix("\n") || message.hasSuffix("\r\n") { message = message.dropLast() }
+        return String(message)
+    }
 
     func run() async throws {
         try await runScript {
+            let text = try Self.message(argument: text)
             try await connection.withSession { api, session in
                 let clientID = "chat-tui-send-\(UUID().uuidString.prefix(12))"
                 let frame: ClientFrame = if let to {
@@ -28,7 +44,11 @@ struct SendCommand: AsyncParsableCommand {
                     var sent = false
                     while let received = try await frames.next() {
                         switch received {
-                        case .welcome where !sent:
+                        case .welcome(let welcome) where !sent:
+                            if case .failure(let error) = MessageText.validate(text, maxScalars: welcome.limits.messageChars) {
+                                outcome.value = .refused(error.code, "not sent: \(error.message) (one message is never split)")
+                                return
+                            }
                             sent = true
                             try await sender.send(frame)
                         case .message(let message) where message.clientID == clientID:

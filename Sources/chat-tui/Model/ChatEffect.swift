@@ -15,7 +15,9 @@ enum ChatEffect: Equatable, Sendable {
     case upload(id: Int, localPath: String, name: String)
     /// `GET /api/files/{name}` into `destination`, streamed. A destination that is an existing
     /// directory (or ends in `/`) means the file keeps its name inside it; `~` is the home directory.
-    case download(id: Int, name: String, destination: String)
+    /// Unless `replace`, an existing local file is not touched: the answer is then
+    /// ``ChatEvent/downloadTargetExists(id:path:)``, and the user is asked.
+    case download(id: Int, name: String, destination: String, replace: Bool = false)
     /// `DELETE /api/files/{name}`. Success shows as the server's `file` event; failure as `.httpError`.
     case delete(name: String)
     /// List the local paths that complete `partial` (the upload and download prompts), answered by

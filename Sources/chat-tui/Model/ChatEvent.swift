@@ -24,6 +24,8 @@ enum ChatEvent: Sendable {
     /// The answer to ``ChatEffect/completePath(_:)``: full replacements for `partial`, directories
     /// ending in `/`. Ignored if the prompt changed in the meantime.
     case pathCompletions(partial: String, candidates: [String])
+    /// A download did not start because its destination, `path`, is an existing file.
+    case downloadTargetExists(id: Int, path: String)
     /// A file request (list, delete) failed: the server's error message, or why it could not be sent.
     case httpError(String)
 }

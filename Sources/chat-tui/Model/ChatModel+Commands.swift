@@ -1,25 +1,32 @@
 import Shared
 
-/// Enter on the input line: a message to the active chat, or a slash command. Whatever is refused
-/// leaves the input line as it was, with the reason in the status line, and sends nothing.
+/// Enter on the input line: a message to the active chat, or a slash command.
+///
+/// A message that cannot go (too long, offline) stays in the input line with the reason in the
+/// status line, to be fixed. A command is done with once entered, as in irssi and weechat: a
+/// mistyped or refused one shows its error and clears the line, and Up brings it back. An error
+/// left in the status line by an earlier command goes once a later one succeeds.
 extension ChatModel {
     mutating func submit() -> [ChatEffect] {
         let line = input.text
         guard !line.isEmpty else { return [] }
+        let earlier = status
         let effects: [ChatEffect]?
         if SlashCommand.isCommand(line) {
             switch SlashCommand.parse(line, isFileName: { [files] in files.find($0) != nil }) {
             case .failure(let error):
                 status = .error(error.message)
-                return []
+                effects = nil
             case .success(let command):
                 effects = run(command)
             }
+            input.commit()
         } else {
             effects = sendMessage(line.hasPrefix("//") ? String(line.dropFirst()) : line, to: activeChat.chat, line: line)
+            if effects != nil { input.commit() }
         }
         guard let effects else { return [] }
-        input.commit()
+        if let earlier, earlier.kind == .error, status == earlier { status = nil }
         return effects
     }
 
@@ -58,7 +65,35 @@ extension ChatModel {
         switch command {
         case .msg(let user, let text):
             guard let name = addressable(user) else { return nil }
-            return sendMessage(text, to: .direct(name), line: input.text)
+            guard let effects = sendMessage(text, to: .direct(name), line: input.text) else { return nil }
+            if !activeChat.isDirect(with: name), let clientID = unconfirmed.last?.clientID {
+                announced.insert(clientID)
+                status = .info("sending to \(name)…")
+            }
+            return effects
+        case .me(let action):
+            guard let me else {
+                status = .error("not logged in yet: /me needs your name from the server")
+                return nil
+            }
+            return sendMessage("* \(me) \(action)", to: activeChat.chat, line: input.text)
+        case .clear:
+            tabs[activeTab].clearedUpTo = activeChat.messages.newestID ?? 0
+            tabs[activeTab].notices = []
+            tabs[activeTab].newMessagesFrom = nil
+            tabs[activeTab].scrollOffset = 0
+            status = .info("cleared \(activeChat.title) on screen (the server keeps its messages)")
+            return []
+        case .url(let number):
+            return showURLs(number)
+        case .joins(let on):
+            showJoinLines = on ?? !showJoinLines
+            clampScrollOffsets()
+            status = .info(showJoinLines ? "join and leave lines shown" : "join and leave lines hidden")
+            return []
+        case .nicklist:
+            toggleUsersPane()
+            return []
         case .query(let user):
             guard let name = addressable(user) else { return nil }
             return openTab(.direct(name), activate: true)
@@ -87,6 +122,47 @@ extension ChatModel {
         case .quit:
             return [.quit]
         }
+    }
+
+    /// `/url`: the active chat's links in the status line, numbered newest first; `/url N`: the
+    /// Nth alone and whole, to copy (a link wrapped in the message pane is hard to select).
+    private mutating func showURLs(_ number: Int?) -> [ChatEffect]? {
+        let urls = Self.urls(in: activeChat.shownMessages).reversed().map { $0 }
+        guard !urls.isEmpty else {
+            status = .info("no links in \(activeChat.title)")
+            return []
+        }
+        guard let number else {
+            status = .info("links, newest first (/url N shows one whole): "
+                           + urls.enumerated().map { "\($0 + 1) \($1)" }.joined(separator: "  "))
+            return []
+        }
+        guard number <= urls.count else {
+            status = .error("\(activeChat.title) has \(urls.count) link\(urls.count == 1 ? "" : "s"): /url 1 to /url \(urls.count)")
+            return nil
+        }
+        status = .info(urls[number - 1])
+        return []
+    }
+
+    /// The `http://` and `https://` links in messages, oldest first, each once (its newest use
+    /// counts), without the punctuation that ends a sentence after them.
+    static func urls(in messages: some Sequence<ChatMessage>) -> [String] {
+        var found: [String] = []
+        for message in messages {
+            for word in message.message.split(whereSeparator: { $0.isWhitespace || $0 == "<" || $0 == ">" }) {
+                guard let start = word.range(of: "http://") ?? word.range(of: "https://") else { continue }
+                var url = word[start.lowerBound...]
+                while let last = url.last, ".,;:!?'\")]}".contains(last) {
+                    if last == ")" && url.contains("(") { break }
+                    url = url.dropLast()
+                }
+                guard url.count > 8 else { continue }
+                found.removeAll { $0 == url }
+                found.append(String(url))
+            }
+        }
+        return found
     }
 
     /// The server's spelling of a user one can write to, or `nil` with the reason in the status line.

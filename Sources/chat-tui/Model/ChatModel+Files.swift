@@ -55,6 +55,19 @@ extension ChatModel {
             }
             return []
         }
+        if case .confirmOverwrite(let name, let path) = current.kind {
+            switch key {
+            case .character("y"), .character("Y"):
+                prompt = nil
+                return startDownload(name, to: path, replace: true) ?? []
+            case .character("n"), .character("N"), .escape, .ctrl("g"):
+                prompt = nil
+                status = .info("kept \(path); not downloaded")
+            default:
+                break
+            }
+            return []
+        }
         switch key {
         case .escape, .ctrl("g"):
             prompt = nil
@@ -88,7 +101,7 @@ extension ChatModel {
         case .downloadDestination(let name):
             prompt = nil
             return startDownload(name, to: text.isEmpty ? name : text) ?? []
-        case .confirmDelete:
+        case .confirmDelete, .confirmOverwrite:
             return []
         }
     }
@@ -114,7 +127,9 @@ extension ChatModel {
         return [.upload(id: id, localPath: path, name: name)]
     }
 
-    mutating func startDownload(_ name: String, to destination: String) -> [ChatEffect]? {
+    /// A download, or `nil` with the reason in the status line. Unless `replace`, a destination
+    /// that exists comes back as ``ChatEvent/downloadTargetExists(id:path:)`` and asks first.
+    mutating func startDownload(_ name: String, to destination: String, replace: Bool = false) -> [ChatEffect]? {
         if files.isLoaded && files.find(name) == nil {
             status = .error("no file named \(name)")
             return nil
@@ -124,7 +139,7 @@ extension ChatModel {
         transfers.append(Transfer(id: id, direction: .download, name: name, localPath: destination,
                                   total: files.find(name)?.size))
         status = .info("downloading \(name)…")
-        return [.download(id: id, name: name, destination: destination)]
+        return [.download(id: id, name: name, destination: destination, replace: replace)]
     }
 
     /// Opens the y/n prompt for deleting one of the user's files, or says why not.

@@ -1,3 +1,4 @@
+import Foundation
 import Shared
 
 /// Frames from the server, the connection's ups and downs, and the clock.
@@ -10,6 +11,7 @@ extension ChatModel {
             return receiveMessage(message)
         case .info(let info):
             users.setOnline(info.user, info.event == .join)
+            addJoinLine(info)
             return []
         case .users(let list):
             users.replace(with: list)
@@ -95,6 +97,9 @@ extension ChatModel {
         let mine = isMine(message)
         if mine, let clientID = message.clientID {
             unconfirmed.removeAll { $0.clientID == clientID }
+            if announced.remove(clientID) != nil {
+                status = .info("sent to \(tabs[index].title) (tab \(index + 1)\(index < 9 ? ", Alt-\(index + 1)" : ""))")
+            }
         }
         if !mine { tabs[index].typingSecondsLeft = 0 }
         let added = insert([message], into: index)
@@ -113,6 +118,7 @@ extension ChatModel {
         let request = tabs[index].historyRequest
         tabs[index].historyRequest = nil
         _ = insert(history.messages, into: index)
+        if index == activeTab, isShowingMessages, case .latest(nil, _)? = request { placeNewMessagesDivider() }
         switch request {
         case .older?:
             tabs[index].olderAvailable = history.hasMore
@@ -136,6 +142,20 @@ extension ChatModel {
             break
         }
         return []
+    }
+
+    /// A join or leave line in the Broadcast tab, after the newest message it holds; the view of
+    /// a user reading older messages stays where it is.
+    private mutating func addJoinLine(_ info: ServerFrame.Info) {
+        guard !isMe(info.user) else { return }
+        let text = info.event == .join ? "--> \(info.user) joined" : "<-- \(info.user) left"
+        let notice = ChatTab.Notice(afterID: tabs[0].messages.newestID ?? 0, text: text, date: now())
+        tabs[0].notices.append(notice)
+        if tabs[0].notices.count > ChatTab.noticeLimit { tabs[0].notices.removeFirst() }
+        if showJoinLines && tabs[0].scrollOffset > 0 {
+            tabs[0].scrollOffset += MessageLayout.layout(.notice(text, at: notice.date), width: layout.messagePaneWidth,
+                                                         clock: clock).count
+        }
     }
 
     /// Another session of this user read `chat` up to `upTo`.

@@ -17,14 +17,20 @@ extension ChatModel {
         case .ctrl("l"): return [.redraw]
         case .function(1):
             showingHelp.toggle()
+            helpOffset = 0
             return []
         default:
             break
         }
         if showingHelp {
-            // Any key closes the help and does nothing else: a key meant for the help must not
-            // land in the chat behind it.
-            showingHelp = false
+            // Up, Down, PgUp, PgDn, Home, End scroll a help taller than the pane. Any other key
+            // closes it and does nothing else: a key meant for the help must not land in the chat
+            // behind it.
+            if let delta = key.listMovement(page: listPage, rows: HelpText.lines.count * 4) {
+                helpOffset = max(0, min(helpOffset + delta, helpScrollLimit))
+            } else {
+                showingHelp = false
+            }
             return []
         }
         if prompt != nil { return pressInPrompt(key) }
@@ -42,6 +48,9 @@ extension ChatModel {
             return []
         case .alt("a"):
             activateNextUnread()
+            return []
+        case .alt("n"):
+            toggleUsersPane()
             return []
         case .function(2):
             focus = focus == .users ? .input : .users
@@ -78,6 +87,30 @@ extension ChatModel {
         }
     }
 
+    /// The help wrapped to the width it is drawn at (the whole terminal), so that nothing is cut.
+    var helpLines: [String] {
+        let width = max(2, layout.columns - 2)
+        return HelpText.lines.flatMap { line -> [String] in
+            let hang = line.hasPrefix("/") ? 4 : 2
+            let rows = MessageLayout.wrap(line, first: width, rest: width - hang)
+            return rows.enumerated().map { $0 == 0 ? $1 : String(repeating: " ", count: hang) + $1 }
+        }
+    }
+
+    /// Rows the help can scroll: all of it but the pane's last row, which says there is more.
+    var helpScrollLimit: Int {
+        let lines = helpLines.count
+        return lines <= layout.messagePaneHeight ? 0 : lines - (layout.messagePaneHeight - 1)
+    }
+
+    /// `/nicklist`, Alt-N: the users pane hidden or shown again.
+    mutating func toggleUsersPane() {
+        layout.usersPaneHidden.toggle()
+        if layout.usersPaneHidden && focus == .users { focus = .input }
+        clampScrollOffsets()
+        status = .info(layout.usersPaneHidden ? "users pane hidden (Alt-N or /nicklist shows it)" : "users pane shown")
+    }
+
     /// Rows Page Up and Page Down move in the users and files lists: a screenful less one.
     var listPage: Int { max(1, layout.messagePaneHeight - 1) }
 
@@ -111,7 +144,7 @@ extension ChatModel {
     /// for older messages.
     mutating func scroll(_ action: Scroll) -> [ChatEffect] {
         let height = layout.messagePaneHeight
-        let total = MessageLayout.lineCount(activeChat.messages.messages, width: layout.messagePaneWidth)
+        let total = paneLineCount(activeTab)
         let top = max(0, total - height)
         let step = max(1, height - 1)
         var offset = min(activeChat.scrollOffset, top)
@@ -119,7 +152,10 @@ extension ChatModel {
         case .pageUp: offset = min(top, offset + step)
         case .pageDown: offset = max(0, offset - step)
         case .top: offset = top
-        case .bottom: offset = 0
+        case .bottom:
+            offset = 0
+            // Back at the newest: the divider has served.
+            tabs[activeTab].newMessagesFrom = nil
         }
         tabs[activeTab].scrollOffset = offset
         trimIfFollowing(activeTab)

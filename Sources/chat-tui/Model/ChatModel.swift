@@ -51,6 +51,12 @@ struct ChatModel: Sendable {
     var status: StatusMessage?
     var focus = Focus.input
     var showingHelp = false
+    /// Rows of the help scrolled past, when it does not fit the pane.
+    var helpOffset = 0
+    /// Join and leave lines in the Broadcast tab (`--no-join-lines`, `/joins on|off`).
+    var showJoinLines = true
+    /// How times and day-change lines are written: the terminal's locale and time zone.
+    var clock = MessageClock.current()
     /// A file action's question, shown in place of the input line.
     var prompt: Prompt?
     var input = LineEditor()
@@ -62,6 +68,9 @@ struct ChatModel: Sendable {
     /// `last_id` of the last `welcome`: every chat without unread messages is read up to here.
     var readBaseline: Int64 = 0
     var completion: Completion?
+    /// `client_id`s of messages sent with `/msg` to a chat other than the one shown: their echo
+    /// says so in the status line, since the message itself appears in a tab the user is not looking at.
+    var announced: Set<String> = []
     /// Messages sent and not yet echoed, by `client_id`, with the input line each came from, so that
     /// a refusal can give it back.
     var unconfirmed: [(clientID: String, text: String)] = []
@@ -70,6 +79,8 @@ struct ChatModel: Sendable {
     let clientIDPrefix: String
     /// Uniform draws from 0...1 for the reconnect jitter.
     let jitter: @Sendable () -> Double
+    /// The wall clock, for the time of join and leave lines and the year of day-change lines.
+    let now: @Sendable () -> Date
 
     /// - Parameters:
     ///   - clientIDPrefix: makes this process's `client_id`s differ from those of the user's other
@@ -77,10 +88,12 @@ struct ChatModel: Sendable {
     ///   - jitter: the random source of the reconnect delays; tests pass a constant.
     init(server: String,
          clientIDPrefix: String = "tui-\(UInt32.random(in: .min ... .max))-",
-         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }) {
+         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+         now: @escaping @Sendable () -> Date = { Date() }) {
         self.server = server
         self.clientIDPrefix = clientIDPrefix
         self.jitter = jitter
+        self.now = now
     }
 
     var activeChat: ChatTab { tabs[activeTab] }
@@ -91,10 +104,15 @@ struct ChatModel: Sendable {
     /// The editor the input line shows.
     var visibleEditor: LineEditor { prompt?.editor ?? input }
 
+    /// Whether the message pane shows the active tab right now (not the file view or help).
+    var isShowingMessages: Bool {
+        focus != .files && !showingHelp
+    }
+
     /// Whether the user can see the newest messages of the active tab right now: the message pane
-    /// is shown (not the file view or help) and scrolled to the bottom. Only then is a chat read.
+    /// is shown and scrolled to the bottom. A message arriving then is not counted unread.
     var isViewingActiveTab: Bool {
-        focus != .files && !showingHelp && tabs[activeTab].scrollOffset == 0
+        isShowingMessages && tabs[activeTab].scrollOffset == 0
     }
 
     // MARK: the reducer
@@ -114,7 +132,8 @@ struct ChatModel: Sendable {
         case .tick:
             effects = tick()
         case .resize(let columns, let rows):
-            layout = ScreenLayout(columns: max(1, columns), rows: max(1, rows))
+            layout.columns = max(1, columns)
+            layout.rows = max(1, rows)
             clampScrollOffsets()
             effects = []
         case .fileList(let list):
@@ -131,35 +150,55 @@ struct ChatModel: Sendable {
             effects = []
         case .pathCompletions(let partial, let candidates):
             effects = pathCompletions(partial: partial, candidates: candidates)
+        case .downloadTargetExists(let id, let path):
+            guard let index = transfers.firstIndex(where: { $0.id == id }) else { return [] }
+            let transfer = transfers.remove(at: index)
+            prompt = Prompt(.confirmOverwrite(name: transfer.name, path: path))
+            status = nil
+            effects = []
         case .httpError(let message):
             status = .error(message)
             effects = []
         }
         effects += markViewedTabRead()
         fitEditors()
+        fitStatus()
         return effects
     }
 
     // MARK: reading
 
-    /// Sends `read` for the active tab when the user is looking at messages newer than its marker.
-    /// Run after every event, so that whatever brings new messages into view (a tab switch, End,
-    /// leaving the file view, a history answer, a live message) marks them read, and nothing else does.
-    /// Not while the tab's newest page is on its way: after a reconnect the unread messages are in
-    /// it, and marking the old ones read would zero the count before they are even shown.
+    /// Sends `read` for the active tab up to the newest message in view, when that is newer than
+    /// its marker. Run after every event, so that whatever brings messages into view (a tab switch,
+    /// scrolling, leaving the file view, a history answer, a live message) marks them read, and
+    /// nothing else does.
+    ///
+    /// Sent when the messages newly seen include someone else's, or when the tab counts unread
+    /// ones, whoever wrote what is in view: after a `welcome` the marker is unknown, and a newest
+    /// page holding only the user's own messages (a script posting as them) must still move it,
+    /// or the server reports the same unread count forever. Not while the tab's newest page is on
+    /// its way: after a reconnect the unread messages are in it, and marking the old ones read
+    /// would zero the count before they are even shown.
     mutating func markViewedTabRead() -> [ChatEffect] {
-        guard isViewingActiveTab else { return [] }
-        tabs[activeTab].highlighted = false
+        guard isShowingMessages else { return [] }
+        if tabs[activeTab].scrollOffset == 0 { tabs[activeTab].highlighted = false }
         let tab = tabs[activeTab]
         if case .latest? = tab.historyRequest { return [] }
-        guard connection.isOnline, let newest = tab.messages.newestID, newest > tab.readUpTo else { return [] }
+        guard connection.isOnline, let newest = newestMessageInView(), newest > tab.readUpTo else { return [] }
         let unseenFromOthers = tab.messages.messages.reversed()
             .prefix { $0.id > tab.readUpTo }
-            .contains { !isMine($0) }
+            .contains { $0.id <= newest && !isMine($0) }
         tabs[activeTab].readUpTo = newest
-        guard unseenFromOthers else { return [] }
-        tabs[activeTab].unread = 0
+        guard unseenFromOthers || tab.unread > 0 else { return [] }
+        let stillUnread = tab.messages.messages.reversed().prefix { $0.id > newest }.count { !isMine($0) }
+        tabs[activeTab].unread = stillUnread
+        if stillUnread == 0 { tabs[activeTab].highlighted = false }
         return [.send(.read(chat: tab.chat, upTo: newest))]
+    }
+
+    /// The id of the newest message the message pane shows of the active tab.
+    func newestMessageInView() -> Int64? {
+        visibleMessageLines().last { $0.messageID != nil }?.messageID
     }
 
     // MARK: tabs
@@ -205,9 +244,28 @@ struct ChatModel: Sendable {
 
     mutating func activateTab(_ index: Int) {
         guard tabs.indices.contains(index) else { return }
-        activeTab = index
+        if index != activeTab {
+            tabs[activeTab].newMessagesFrom = nil
+            activeTab = index
+            placeNewMessagesDivider()
+        }
         if focus == .files { focus = .input }
         showingHelp = false
+    }
+
+    /// Puts the `-- new messages --` divider before the first unread message of the active tab, if
+    /// it has unread messages, and scrolls so that the view starts there (a line of context above
+    /// it) rather than at the bottom, where the first unread ones could be out of sight.
+    mutating func placeNewMessagesDivider() {
+        let tab = tabs[activeTab]
+        guard tab.unread > 0, tab.newMessagesFrom == nil else { return }
+        let unreadFromOthers = tab.shownMessages.filter { $0.id > tab.readUpTo && !isMine($0) }
+        guard let first = unreadFromOthers.suffix(tab.unread).first else { return }
+        tabs[activeTab].newMessagesFrom = first.id
+        let items = paneItems(activeTab)
+        guard let divider = items.firstIndex(of: .newMessages) else { return }
+        let below = MessageLayout.lineCount(items[divider...], width: layout.messagePaneWidth, clock: clock)
+        tabs[activeTab].scrollOffset = max(0, below + 1 - layout.messagePaneHeight)
     }
 
     /// Closes the active direct chat and shows the tab before it. Broadcast stays.
@@ -260,9 +318,14 @@ struct ChatModel: Sendable {
         let previousNewest = tabs[index].messages.newestID
         let added = tabs[index].messages.insert(messages)
         for message in added { lastSeenID = max(lastSeenID, message.id) }
-        if tabs[index].scrollOffset > 0, let previousNewest {
-            let below = added.filter { $0.id > previousNewest }
-            tabs[index].scrollOffset += MessageLayout.lineCount(below, width: layout.messagePaneWidth)
+        if tabs[index].scrollOffset > 0, let previousNewest, added.contains(where: { $0.id > previousNewest }) {
+            let items = paneItems(index)
+            if let last = items.lastIndex(where: { $0.messageID == previousNewest }) {
+                let below = MessageLayout.lineCount(items[(last + 1)...], width: layout.messagePaneWidth, clock: clock)
+                // Before: the rows after that message were the notices shown below it, if any.
+                let noticesBefore = items[(last + 1)...].prefix { if case .notice = $0 { true } else { false } }
+                tabs[index].scrollOffset += below - MessageLayout.lineCount(noticesBefore, width: layout.messagePaneWidth, clock: clock)
+            }
         }
         trimIfFollowing(index)
         return added
@@ -278,8 +341,56 @@ struct ChatModel: Sendable {
 
     mutating func clampScrollOffsets() {
         for index in tabs.indices where tabs[index].scrollOffset > 0 {
-            let total = MessageLayout.lineCount(tabs[index].messages.messages, width: layout.messagePaneWidth)
+            let total = paneLineCount(index)
             tabs[index].scrollOffset = min(tabs[index].scrollOffset, max(0, total - layout.messagePaneHeight))
+        }
+    }
+
+    /// The entries of a tab's message pane: its messages with the lines between them.
+    func paneItems(_ index: Int) -> [PaneItem] {
+        let tab = tabs[index]
+        return PaneItem.items(messages: Array(tab.shownMessages), notices: showJoinLines ? tab.notices : [],
+                              newMessagesFrom: tab.newMessagesFrom, clock: clock, today: clock.day(of: now()))
+    }
+
+    /// The rows a tab's message pane holds at the current width.
+    func paneLineCount(_ index: Int) -> Int {
+        MessageLayout.lineCount(paneItems(index), width: layout.messagePaneWidth, clock: clock)
+    }
+
+    /// The status line's text: who and where, the connection, how far the view is scrolled up
+    /// (weechat's `-MORE-`), and the last notice or error.
+    var statusText: String {
+        var text = " \(me ?? "?")@\(server)  [\(connection.label)]"
+        if isShowingMessages && activeChat.scrollOffset > 0 {
+            text += "  -MORE(\(activeChat.scrollOffset))- End: newest"
+        }
+        if let status { text += "  \(status.text)" }
+        return text
+    }
+
+    /// Rows the status takes at most: a long error wraps instead of being cut, up to this many.
+    static let statusRowLimit = 3
+
+    /// The status text wrapped to the terminal's width, continuation rows indented by one column;
+    /// past ``statusRowLimit`` rows the last one ends in `…`.
+    var statusLines: [String] {
+        let width = max(1, layout.columns)
+        var rows = MessageLayout.wrap(statusText, first: width, rest: width - 1).enumerated().map { $0 == 0 ? $1 : " " + $1 }
+        if rows.count > Self.statusRowLimit {
+            rows = Array(rows.prefix(Self.statusRowLimit))
+            var last = Array(rows[rows.count - 1])
+            while !last.isEmpty && TerminalWidth.columns(of: String(last)) + 1 > width { last.removeLast() }
+            rows[rows.count - 1] = String(last) + "…"
+        }
+        return rows
+    }
+
+    mutating func fitStatus() {
+        let rows = statusLines.count
+        if rows != layout.statusRows {
+            layout.statusRows = rows
+            clampScrollOffsets()
         }
     }
 
@@ -293,8 +404,8 @@ struct ChatModel: Sendable {
     }
 
     /// The rows the message pane shows for the active tab, oldest first.
-    func visibleMessageLines(timeZone: TimeZone = .current) -> [MessageLayout.Line] {
-        MessageLayout.window(activeChat.messages.messages, width: layout.messagePaneWidth,
-                             height: layout.messagePaneHeight, offset: activeChat.scrollOffset, timeZone: timeZone)
+    func visibleMessageLines() -> [MessageLayout.Line] {
+        MessageLayout.window(paneItems(activeTab), width: layout.messagePaneWidth,
+                             height: layout.messagePaneHeight, offset: activeChat.scrollOffset, clock: clock)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Shared
 
 /// One open conversation: the broadcast channel or a direct chat with one user, with what the tab
@@ -14,8 +15,25 @@ struct ChatTab: Sendable {
         case older
     }
 
+    /// A join or leave line of the broadcast tab (PROTOCOL.md `info`).
+    struct Notice: Equatable, Sendable {
+        /// The newest message held when it came: the line shows after that message.
+        var afterID: Int64
+        var text: String
+        var date: Date
+    }
+
+    /// Join and leave lines kept per tab; older ones are forgotten.
+    static let noticeLimit = 200
+
     let chat: ChatRef
     var messages = MessageBuffer()
+    var notices: [Notice] = []
+    /// The first unread message when the user came to this tab: the `-- new messages --` divider
+    /// goes before it. Set when the tab is shown with unread messages, cleared when it is left.
+    var newMessagesFrom: Int64?
+    /// `/clear`: messages up to this id are not shown any more (they stay on the server).
+    var clearedUpTo: Int64 = 0
     /// Messages from others not yet read, as the server counts them (PROTOCOL.md "Unread counts").
     var unread = 0
     /// A direct message arrived while this tab was not being looked at.
@@ -47,6 +65,13 @@ struct ChatTab: Sendable {
     }
 
     var isDirect: Bool { chat != .broadcast }
+
+    /// The messages the pane shows: those after a `/clear`.
+    var shownMessages: ArraySlice<ChatMessage> {
+        let all = messages.messages
+        guard clearedUpTo > 0 else { return all[...] }
+        return all[(all.firstIndex { $0.id > clearedUpTo } ?? all.endIndex)...]
+    }
     var isTyping: Bool { typingSecondsLeft > 0 }
 
     /// Whether this tab is the conversation with `name` (names are case-insensitive).

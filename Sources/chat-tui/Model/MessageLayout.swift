@@ -1,23 +1,34 @@
 import Foundation
 import Shared
 
-/// How a message is laid out in the message pane: `HH:MM name: text`, wrapped at word boundaries by
-/// terminal columns (so CJK and emoji never overflow the pane), long words broken where they must
-/// be, the message's own newlines kept, and continuation lines indented under the text. Pure, so the
-/// scrollback can count lines exactly as the screen will draw them.
+/// How the message pane is laid out: `HH:MM name: text`, wrapped at word boundaries by terminal
+/// columns (so CJK and emoji never overflow the pane), long words broken where they must be, the
+/// message's own newlines kept, and continuation lines indented under the text. A message that
+/// continues its sender's previous one shows the time and spaces in place of the name; one whose
+/// text is `* sender …` (`/me`) reads ` * alice waves`. Pure, so the scrollback can count lines
+/// exactly as the screen will draw them.
 enum MessageLayout {
     /// One row of the message pane.
     struct Line: Equatable, Sendable {
+        enum Kind: Equatable, Sendable {
+            case text
+            /// A day change or a join or leave: drawn dim.
+            case aside
+            /// The new-messages divider: drawn to stand out.
+            case divider
+        }
+
         var text: String
-        /// The message this row belongs to.
-        var messageID: Int64
+        /// The message this row belongs to; `nil` for the lines between messages.
+        var messageID: Int64?
         /// Set on a message's first row: the sender, and the columns their name takes on this row,
         /// for the screen to draw in the sender's colour (``UserColor``).
         var sender: String?
         var senderColumns: Range<Int>?
+        var kind = Kind.text
     }
 
-    /// Columns of `HH:MM ` before the sender's name.
+    /// Columns of `HH:MM ` before the sender's name, with a 24-hour clock.
     static let clockColumns = 6
     static let tabSpaces = "    "
 
@@ -26,15 +37,60 @@ enum MessageLayout {
     }
 
     static func layout(_ message: ChatMessage, width: Int, timeZone: TimeZone = .current) -> [Line] {
+        layout(.message(message, continued: false), width: width, clock: .twentyFourHour(timeZone: timeZone))
+    }
+
+    /// The text after `* ` of a `/me` message (`* alice waves` from alice → `waves`), or `nil`.
+    static func action(of message: ChatMessage) -> Substring? {
+        let marker = "* \(message.from) "
+        guard message.message.hasPrefix(marker) || message.message == "* \(message.from)" else { return nil }
+        return message.message.dropFirst(marker.count)
+    }
+
+    static func layout(_ item: PaneItem, width: Int, clock: MessageClock) -> [Line] {
         let width = max(1, width)
-        let prefix = "\(clock(message.ts, timeZone: timeZone)) \(message.from): "
+        switch item {
+        case .message(let message, let continued):
+            return layoutMessage(message, continued: continued, width: width, clock: clock)
+        case .dayChange(let day):
+            return wrap("-- \(day) --", first: width, rest: width).map { Line(text: $0, kind: .aside) }
+        case .newMessages:
+            let label = " new messages "
+            let side = max(2, (width - TerminalWidth.columns(of: label)) / 2)
+            let line = String(repeating: "-", count: side) + label + String(repeating: "-", count: side)
+            return [Line(text: String(line.prefix(width)), kind: .divider)]
+        case .notice(let text, let date):
+            let prefix = clock.time(of: date) + " "
+            let indent = TerminalWidth.columns(of: prefix) <= width / 3 ? TerminalWidth.columns(of: prefix) : 0
+            return wrap(prefix + text, first: width, rest: width - indent).enumerated().map { index, row in
+                Line(text: index == 0 ? row : String(repeating: " ", count: indent) + row, kind: .aside)
+            }
+        }
+    }
+
+    private static func layoutMessage(_ message: ChatMessage, continued: Bool, width: Int, clock: MessageClock) -> [Line] {
+        let time = clock.time(message.ts)
+        let nameColumns = TerminalWidth.columns(of: message.from)
+        let prefix: String
+        var body = Substring(message.message)
+        var nameStart = clock.columns + 1
+        if let action = action(of: message) {
+            prefix = "\(time)  * \(message.from) "
+            nameStart += 3
+            body = action
+        } else if continued {
+            prefix = time + String(repeating: " ", count: 1 + nameColumns + 2)
+        } else {
+            prefix = "\(time) \(message.from): "
+        }
         let prefixColumns = TerminalWidth.columns(of: prefix)
+        let timeColumns = clock.columns + 1
         // Under the text when the prefix leaves room for it, else just past the clock.
-        let indent = prefixColumns <= width / 3 ? prefixColumns : (width >= 2 * clockColumns ? clockColumns : 0)
+        let indent = prefixColumns <= width / 3 ? prefixColumns : (width >= 2 * timeColumns ? timeColumns : 0)
         let padding = String(repeating: " ", count: indent)
 
         var rows: [String] = []
-        let paragraphs = message.message.replacingOccurrences(of: "\t", with: tabSpaces)
+        let paragraphs = body.replacingOccurrences(of: "\t", with: tabSpaces)
             .split(separator: "\n", omittingEmptySubsequences: false)
         for (number, paragraph) in paragraphs.enumerated() {
             let wrapped = number == 0
@@ -45,12 +101,11 @@ enum MessageLayout {
                 rows.append(isFirstRow || row.isEmpty ? row : padding + row)
             }
         }
-        let nameColumns = TerminalWidth.columns(of: message.from)
-        let nameEnd = min(clockColumns + nameColumns, TerminalWidth.columns(of: rows[0]))
+        let nameEnd = min(nameStart + nameColumns, TerminalWidth.columns(of: rows[0]))
         return rows.enumerated().map { index, row in
-            index == 0
+            index == 0 && !continued
                 ? Line(text: row, messageID: message.id, sender: message.from,
-                       senderColumns: clockColumns..<max(clockColumns, nameEnd))
+                       senderColumns: nameStart..<max(nameStart, nameEnd))
                 : Line(text: row, messageID: message.id)
         }
     }
@@ -130,15 +185,14 @@ enum MessageLayout {
         return tokens
     }
 
-    /// The rows of the message pane for `messages`, `offset` rows up from the newest one and at
-    /// most `height` rows, oldest first. Only the messages that reach the window are laid out.
-    static func window(_ messages: [ChatMessage], width: Int, height: Int, offset: Int,
-                       timeZone: TimeZone = .current) -> [Line] {
+    /// The rows of the message pane for `items`, `offset` rows up from the newest one and at
+    /// most `height` rows, oldest first. Only the items that reach the window are laid out.
+    static func window(_ items: [PaneItem], width: Int, height: Int, offset: Int, clock: MessageClock) -> [Line] {
         guard height > 0 else { return [] }
         var newestFirst: [[Line]] = []
         var count = 0
-        for message in messages.reversed() where count < offset + height {
-            let rows = layout(message, width: width, timeZone: timeZone)
+        for item in items.reversed() where count < offset + height {
+            let rows = layout(item, width: width, clock: clock)
             newestFirst.append(rows)
             count += rows.count
         }
@@ -147,35 +201,26 @@ enum MessageLayout {
         return Array(collected[max(0, end - height)..<end])
     }
 
-    /// How many rows `messages` take at `width`. The clock is always five columns, so the time
-    /// zone does not change the count.
+    /// Messages alone, none continuing another, in a 24-hour clock: what the layout tests use.
+    static func window(_ messages: [ChatMessage], width: Int, height: Int, offset: Int,
+                       timeZone: TimeZone = .current) -> [Line] {
+        window(messages.map { .message($0, continued: false) }, width: width, height: height, offset: offset,
+               clock: .twentyFourHour(timeZone: timeZone))
+    }
+
+    /// How many rows `items` take at `width`.
+    static func lineCount(_ items: some Sequence<PaneItem>, width: Int, clock: MessageClock) -> Int {
+        items.reduce(0) { $0 + layout($1, width: width, clock: clock).count }
+    }
+
     static func lineCount(_ messages: some Sequence<ChatMessage>, width: Int) -> Int {
-        messages.reduce(0) { $0 + layout($1, width: width, timeZone: .gmt).count }
+        lineCount(messages.map { PaneItem.message($0, continued: false) }, width: width, clock: .twentyFourHour())
     }
 
     /// `HH:MM` of an RFC 3339 UTC timestamp (`2026-11-21T09:30:00.123Z`) in `timeZone`; `--:--` if
-    /// the server sent something else. Parsed by hand: this runs for every message on every redraw.
+    /// the server sent something else.
     static func clock(_ timestamp: String, timeZone: TimeZone) -> String {
-        let bytes = Array(timestamp.utf8)
-        func number(_ range: Range<Int>) -> Int? {
-            guard range.upperBound <= bytes.count else { return nil }
-            var value = 0
-            for byte in bytes[range] {
-                guard (48...57).contains(byte) else { return nil }
-                value = value * 10 + Int(byte - 48)
-            }
-            return value
-        }
-        guard bytes.count >= 16, bytes[10] == UInt8(ascii: "T"),
-              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16)
-        else { return "--:--" }
-        let second = number(17..<19) ?? 0
-        let epoch = daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3_600 + minute * 60 + second
-        let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(epoch)))
-        let secondOfDay = ((epoch + offset) % 86_400 + 86_400) % 86_400
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(two(secondOfDay / 3_600)):\(two(secondOfDay % 3_600 / 60))"
+        MessageClock.twentyFourHour(timeZone: timeZone).time(timestamp)
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

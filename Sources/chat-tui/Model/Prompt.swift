@@ -8,6 +8,8 @@ struct Prompt: Sendable {
         case downloadDestination(name: String)
         /// y/n before deleting `name`, one of the user's own files.
         case confirmDelete(name: String)
+        /// y/n before a download of `name` replaces the local file `path`.
+        case confirmOverwrite(name: String, path: String)
     }
 
     let kind: Kind
@@ -23,6 +25,7 @@ struct Prompt: Sendable {
         case .uploadPath: "Upload file: "
         case .downloadDestination(let name): "Save \(name) to: "
         case .confirmDelete(let name): "Delete \(name)? (y/n) "
+        case .confirmOverwrite(_, let path): "\(path) exists. Replace it? (y/n) "
         }
     }
 
@@ -30,7 +33,7 @@ struct Prompt: Sendable {
     var takesPath: Bool {
         switch kind {
         case .uploadPath, .downloadDestination: true
-        case .confirmDelete: false
+        case .confirmDelete, .confirmOverwrite: false
         }
     }
 }

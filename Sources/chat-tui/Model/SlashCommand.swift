@@ -15,13 +15,32 @@ enum SlashCommand: Equatable, Sendable {
     case users
     case help
     case quit
+    /// `/me waves`: sent as `* alice waves`, which every client can read.
+    case me(action: String)
+    /// Clears the current tab's scrollback on screen; the server keeps it.
+    case clear
+    /// `/url`: the current chat's URLs, numbered newest first; `/url N`: the Nth, whole.
+    case url(number: Int?)
+    /// `/joins on|off`: join and leave lines in the Broadcast tab; `nil` toggles.
+    case joins(Bool?)
+    /// Hides or shows the users pane (Alt-N).
+    case nicklist
 
     /// The names, in the order help and completion list them.
-    static let names = ["msg", "query", "close", "files", "upload", "download", "delete", "users", "help", "quit"]
+    static let names = ["msg", "query", "me", "close", "clear", "url", "files", "upload", "download", "delete", "users",
+                        "nicklist", "joins", "help", "quit"]
+
+    /// Other names for a command, as irssi and weechat users type them.
+    static let aliases = ["open": "url"]
 
     /// One line per command, for `/help` and usage errors.
     static let usage: [String: String] = [
         "msg": "/msg USER TEXT — send USER a direct message",
+        "me": "/me ACTION — say what you do: '* alice waves'",
+        "clear": "/clear — clear this tab's messages on screen (the server keeps them)",
+        "url": "/url [N] — list this chat's links, or show link N whole (alias /open)",
+        "nicklist": "/nicklist — hide or show the users pane (Alt-N)",
+        "joins": "/joins on|off — show or hide join and leave lines",
         "query": "/query USER — open the direct chat with USER",
         "close": "/close — close the current direct chat",
         "files": "/files — show the shared files (F3)",
@@ -44,7 +63,8 @@ enum SlashCommand: Equatable, Sendable {
     static func parse(_ line: String, isFileName: (String) -> Bool = { _ in false }) -> Result<SlashCommand, ProtocolError> {
         let body = line.dropFirst()
         let nameEnd = body.firstIndex(where: \.isWhitespace) ?? body.endIndex
-        let name = body[..<nameEnd].lowercased()
+        let typed = body[..<nameEnd].lowercased()
+        let name = aliases[typed] ?? typed
         let rest = String(body[nameEnd...].drop(while: \.isWhitespace))
         let arguments = rest.trimmingTrailingWhitespace()
 
@@ -63,6 +83,22 @@ enum SlashCommand: Equatable, Sendable {
         case "query":
             guard !arguments.isEmpty, !arguments.contains(where: \.isWhitespace) else { return usageError() }
             return checkedUser(arguments).map { .query(user: $0) }
+        case "me":
+            guard !arguments.isEmpty else { return usageError() }
+            return .success(.me(action: arguments))
+        case "clear": return .success(.clear)
+        case "nicklist": return .success(.nicklist)
+        case "url":
+            guard !arguments.isEmpty else { return .success(.url(number: nil)) }
+            guard let number = Int(arguments), number > 0 else { return usageError() }
+            return .success(.url(number: number))
+        case "joins":
+            switch arguments.lowercased() {
+            case "": return .success(.joins(nil))
+            case "on": return .success(.joins(true))
+            case "off": return .success(.joins(false))
+            default: return usageError()
+            }
         case "close": return .success(.close)
         case "files": return .success(.files)
         case "users": return .success(.users)
@@ -82,7 +118,7 @@ enum SlashCommand: Equatable, Sendable {
         case "":
             return .failure(ProtocolError(.badRequest, "type a command after / (see /help), or // to start a message with /"))
         default:
-            return .failure(ProtocolError(.badRequest, "unknown command /\(name) (see /help)"))
+            return .failure(ProtocolError(.badRequest, "unknown command /\(typed) (see /help; // sends a message starting with /)"))
         }
     }
 

@@ -20,13 +20,24 @@ struct ChatAPI: Sendable {
     /// Called with the bytes moved so far and the total, when known.
     typealias Progress = @Sendable (Int64, Int64?) -> Void
 
-    func login(username: String, password: String) async throws(ChatAPIError) -> LoginResponse {
+    /// `register: false` (PROTOCOL.md §7.7): an unknown name is not made into an account.
+    func login(username: String, password: String, register: Bool) async throws(ChatAPIError) -> LoginResponse {
         var request = HTTPClientRequest(url: endpoint.url("/api/login"))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        let body = LoginRequest(username: username, password: password)
+        let body = LoginRequest(username: username, password: password, register: register)
         request.body = .bytes(ByteBuffer(bytes: (try? JSONEncoder().encode(body)) ?? Data()))
         return try await decode(LoginResponse.self, from: execute(request))
+    }
+
+    /// Whether the server answers at all (`GET /healthz`, whatever its status): asked before the
+    /// password, so that a server that is down says so instead of prompting for nothing.
+    func probe() async throws(ChatAPIError) {
+        do {
+            _ = try await execute(HTTPClientRequest(url: endpoint.url("/healthz")))
+        } catch .server {
+            return
+        }
     }
 
     /// The account behind a token, or `nil` if the server no longer accepts it.
@@ -63,9 +74,12 @@ struct ChatAPI: Sendable {
         } catch let error as ChatAPIError {
             throw error
         } catch let error as FileSystemError {
+            if error.code == .notFound { throw .local("no such file: \(path)") }
             throw .local("cannot read \(path): \(error.message)")
+        } catch let error as NIOSSLError {
+            throw tlsFailure(error)
         } catch {
-            throw .unreachable("\(error)")
+            throw unreachable(error)
         }
     }
 
@@ -105,8 +119,8 @@ struct ChatAPI: Sendable {
             _ = try? await FileSystem.shared.removeItem(at: FilePath(temporary))
             if let error = error as? ChatAPIError { throw error }
             if let error = error as? FileSystemError { throw .local("cannot write \(destination): \(error.message)") }
-            if let error = error as? NIOSSLError { throw Self.tlsFailure(error) }
-            throw .unreachable("\(error)")
+            if let error = error as? NIOSSLError { throw tlsFailure(error) }
+            throw unreachable(error)
         }
     }
 
@@ -132,15 +146,38 @@ struct ChatAPI: Sendable {
         } catch let error as FileSystemError {
             throw .local(error.message)
         } catch let error as NIOSSLError {
-            throw Self.tlsFailure(error)
+            throw tlsFailure(error)
         } catch {
-            throw .unreachable("\(error)")
+            throw unreachable(error)
         }
     }
 
     /// A TLS failure in words: most often a certificate this client does not trust.
-    static func tlsFailure(_ error: NIOSSLError) -> ChatAPIError {
-        .unreachable("TLS handshake failed (\(error)); if the server's certificate comes from a private CA, give it with --ca-file")
+    func tlsFailure(_ error: NIOSSLError) -> ChatAPIError {
+        .unreachable("cannot reach \(endpoint.base): TLS handshake failed (\(error)); "
+                     + "if the server's certificate comes from a private CA, give it with --ca-file")
+    }
+
+    /// A failed connection in the words of `curl` and `ssh`: which server, and why.
+    func unreachable(_ error: any Error) -> ChatAPIError {
+        .unreachable("cannot reach \(endpoint.base): \(Self.reason(error))")
+    }
+
+    /// Why a connection failed, in a few words; the library's own description when unknown.
+    static func reason(_ error: any Error) -> String {
+        let text = String(describing: error)
+        let lower = text.lowercased()
+        if lower.contains("connection refused") || lower.contains("errno: 111") { return "connection refused" }
+        if lower.contains("connecttimeout") || lower.contains("timed out") { return "no answer (connection timed out)" }
+        if lower.contains("no route to host") { return "no route to host" }
+        if lower.contains("network is unreachable") { return "network is unreachable" }
+        if lower.contains("dns") || lower.contains("name resolution") || lower.contains("nodename nor servname") {
+            return "unknown host"
+        }
+        if lower.contains("remoteconnectionclosed") || lower.contains("connection reset") {
+            return "the connection was closed before an answer"
+        }
+        return text
     }
 
     private func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws(ChatAPIError) -> T {

@@ -20,6 +20,30 @@ enum PasswordSource {
         return try promptWithoutEcho(prompt)
     }
 
+    /// Asks a yes/no question on the controlling terminal; only `y` or `yes` is yes. No terminal: no.
+    static func confirm(_ question: String) -> Bool {
+        let tty = open("/dev/tty", O_RDWR)
+        guard tty >= 0 else { return false }
+        defer { close(tty) }
+        _ = question.withCString { write(tty, $0, strlen($0)) }
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(tty, &byte, 1) == 1, byte != UInt8(ascii: "\n") { line.append(byte) }
+        let answer = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+        return answer == "y" || answer == "yes"
+    }
+
+    /// Writes to the controlling terminal (where the prompt was), or standard error without one.
+    static func say(_ text: String) {
+        let tty = open("/dev/tty", O_WRONLY)
+        guard tty >= 0 else {
+            FileHandle.standardError.write(Data(text.utf8))
+            return
+        }
+        _ = text.withCString { write(tty, $0, strlen($0)) }
+        close(tty)
+    }
+
     /// Reads one line from the controlling terminal with echo off, restoring the terminal after.
     static func promptWithoutEcho(_ prompt: String) throws -> String {
         let tty = open("/dev/tty", O_RDWR)

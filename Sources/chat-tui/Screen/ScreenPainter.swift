@@ -13,13 +13,14 @@ struct ScreenPainter {
         paintTabs(model, width: layout.columns)
         let paneTop = 1
         if model.showingHelp {
-            paintHelp(top: paneTop, width: layout.messagePaneWidth, height: layout.messagePaneHeight)
+            // The help takes the whole width: its lines are long, and the users pane can wait.
+            paintHelp(model, top: paneTop, width: layout.columns, height: layout.messagePaneHeight)
         } else if model.focus == .files {
             paintFiles(model, top: paneTop, width: layout.messagePaneWidth, height: layout.messagePaneHeight)
         } else {
             paintMessages(model, top: paneTop)
         }
-        if layout.usersPaneWidth > 0 {
+        if layout.usersPaneWidth > 0 && !model.showingHelp {
             terminal.verticalLine(row: paneTop, column: layout.messagePaneWidth, height: layout.messagePaneHeight)
             paintUsers(model, top: paneTop, column: layout.messagePaneWidth + 1, width: layout.usersPaneWidth,
                        height: layout.messagePaneHeight)
@@ -61,17 +62,16 @@ struct ScreenPainter {
         }
         for (offset, line) in lines.enumerated() {
             let row = first + offset
-            terminal.put(line.text, row: row, column: 0, width: width)
+            switch line.kind {
+            case .text: terminal.put(line.text, row: row, column: 0, width: width)
+            case .aside: terminal.put(line.text, row: row, column: 0, width: width, style: .init(dim: true))
+            case .divider: terminal.put(line.text, row: row, column: 0, width: width, style: .init(bold: true, colorPair: 1))
+            }
             if let sender = line.sender, let columns = line.senderColumns {
                 let color = 2 + UserColor.index(for: sender, paletteSize: Terminal.userColorCount)
                 terminal.put(sender, row: row, column: columns.lowerBound, width: columns.count,
                              style: .init(bold: true, colorPair: color))
             }
-        }
-        if model.activeChat.scrollOffset > 0 {
-            let marker = " -- \(model.activeChat.scrollOffset) lines below; End to return -- "
-            terminal.put(marker, row: top + height - 1, column: max(0, width - TerminalWidth.columns(of: marker)),
-                         width: width, style: .init(reverse: true))
         }
     }
 
@@ -104,9 +104,17 @@ struct ScreenPainter {
         }
     }
 
-    private func paintHelp(top: Int, width: Int, height: Int) {
-        for (offset, line) in HelpText.lines.prefix(height).enumerated() {
+    private func paintHelp(_ model: ChatModel, top: Int, width: Int, height: Int) {
+        let lines = model.helpLines
+        let fits = lines.count <= height
+        let shown = fits ? lines[...] : lines.dropFirst(model.helpOffset).prefix(height - 1)
+        for (offset, line) in shown.enumerated() {
             terminal.put(line, row: top + offset, column: 1, width: width - 1)
+        }
+        if !fits {
+            let more = model.helpOffset < model.helpScrollLimit
+            let hint = more ? " ↓ PgDn: more help · any other key closes " : " ↑ PgUp: back · any other key closes "
+            terminal.put(hint, row: top + height - 1, column: 1, width: width - 1, style: .init(reverse: true))
         }
     }
 
@@ -123,11 +131,11 @@ struct ScreenPainter {
     }
 
     private func paintStatus(_ model: ChatModel, row: Int, width: Int) {
-        var text = " \(model.me ?? "?")@\(model.server)  [\(model.connection.label)]"
-        if let status = model.status { text += "  \(status.text)" }
         let isError = model.status?.kind == .error
-        terminal.put(text, row: row, column: 0, width: width, style: .init(bold: isError, reverse: true, colorPair: isError ? 0 : 1),
-                     fill: true)
+        for (offset, line) in model.statusLines.enumerated() {
+            terminal.put(line, row: row + offset, column: 0, width: width,
+                         style: .init(bold: isError, reverse: true, colorPair: isError ? 0 : 1), fill: true)
+        }
     }
 
     private func paintInput(_ model: ChatModel, row: Int, width: Int) {
