@@ -7,8 +7,8 @@ import Shared
 /// dave are the others (dave offline). The terminal is 100x30: the message pane is 79 columns wide
 /// and 27 rows high.
 enum Fixture {
-    /// The wall clock of the model tests: the day after the fixture's messages.
-    static let now = Date(timeIntervalSince1970: 1_795_333_800)  // 2026-11-22T06:30:00Z
+    /// The wall clock of the model tests: a minute after the fixture's messages.
+    static let now = Date(timeIntervalSince1970: 1_795_253_460)  // 2026-11-21T09:31:00Z
 
     static let users = [
         UserPresence(name: "alice", online: true),

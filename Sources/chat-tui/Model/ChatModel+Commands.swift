@@ -129,8 +129,8 @@ extension ChatModel {
     private mutating func showURLs(_ number: Int?) -> [ChatEffect]? {
         let urls = Self.urls(in: activeChat.shownMessages).reversed().map { $0 }
         guard !urls.isEmpty else {
-            status = .info("no links in \(activeChat.title)")
-            return []
+            status = number == nil ? .info("no links in \(activeChat.title)") : .error("no links in \(activeChat.title)")
+            return number == nil ? [] : nil
         }
         guard let number else {
             status = .info("links, newest first (/url N shows one whole): "

@@ -29,7 +29,10 @@ struct MessageClock: Sendable, Equatable {
         let identifier = String(raw.prefix { $0 != "." && $0 != "@" })
         guard identifier != "C", identifier != "POSIX" else { return .twentyFourHour(timeZone: .current) }
         let locale = Locale(identifier: identifier)
-        let pattern = DateFormatter.dateFormat(fromTemplate: "j", options: 0, locale: locale) ?? "HH"
+        // The locale's hour pattern (`h a`, `HH`, `HH 'Uhr'`), its quoted words left out.
+        let pattern = (DateFormatter.dateFormat(fromTemplate: "j", options: 0, locale: locale) ?? "HH")
+            .split(separator: "'", omittingEmptySubsequences: false).enumerated()
+            .filter { $0.offset % 2 == 0 }.map(\.element).joined()
         var clock = MessageClock(timeZone: .current, localeIdentifier: identifier,
                                  twentyFourHour: !pattern.contains("a") && !pattern.contains("h"))
         if !clock.twentyFourHour {
