@@ -78,7 +78,7 @@ def test_upload_files_download_delete_round_trip(server, tmp_path, config):
 
 def test_token_is_cached_privately_and_reused_without_a_password(server, tmp_path, config):
     user = unique_name("tc")
-    r = tui(server, "files", user=user, config=config)
+    r = tui(server, "files", "--register", user=user, config=config)
     assert r.returncode == 0, r.stderr
     directory = config / "chat-tui"
     tokens = list(directory.glob("*.token"))
