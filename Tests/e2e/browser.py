@@ -28,7 +28,12 @@ def new_browser(width: int = 1440, height: int = 900, lang: str | None = None) -
     # console messages (CSP violations, failed requests, uncaught errors) for the no-errors test
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # the path is required: without it Selenium tries to download a driver
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    if lang:
+        # headless Chromium takes navigator.language from --lang but Intl's default locale from
+        # the environment: this makes both the one asked for
+        driver.execute_cdp_cmd("Emulation.setLocaleOverride", {"locale": lang})
+    return driver
 
 
 def wait(driver, condition, timeout: float = WAIT, message: str = ""):

@@ -40,7 +40,7 @@ const sameDay = (a, b) => a.getFullYear() === b.getFullYear() && a.getMonth() ==
 /** "14:05" or "2:05 PM": the time of day in the browser's locale. */
 export function formatClock(ts) {
   const date = new Date(ts);
-  return Number.isNaN(date.getTime()) ? '' : date.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
+  return Number.isNaN(date.getTime()) ? '' : date.toLocaleTimeString([], { timeStyle: 'short' });
 }
 
 /** The clock for today, "21 Nov 14:05" otherwise (the full time goes in a title attribute). */
