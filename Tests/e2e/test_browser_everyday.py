@@ -27,7 +27,7 @@ def pair(server):
     try:
         result = []
         for prefix in ("Alice", "Bob"):
-            driver = new_browser(1280, 800)
+            driver = desktop(new_browser(1280, 800))
             drivers.append(driver)
             name = unique_name(prefix)
             login(driver, server.base, name)
@@ -44,7 +44,7 @@ def pair(server):
 
 @pytest.fixture(scope="module")
 def solo():
-    driver = new_browser(1280, 800)
+    driver = desktop(new_browser(1280, 800))
     yield driver
     driver.quit()
 
@@ -89,9 +89,10 @@ def set_viewport(driver, width: int, height: int, mobile: bool):
     wait(driver, lambda d: d.execute_script("return window.innerWidth") == width)
 
 
-def reset_viewport(driver):
-    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
-    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+def desktop(driver):
+    """An exact 1280×800 viewport (a window of that size has less: headless keeps room for its frame)."""
+    set_viewport(driver, 1280, 800, False)
+    return driver
 
 
 # ------------------------------------------------------------------------------------------------
@@ -350,13 +351,15 @@ def test_day_lines_and_locale_times(make_server):
     async def write():
         i = await connect_user(s, ivy)
         j = await connect_user(s, jon)
+        # each sync waits for the server to have taken the messages: ids follow this order
         for t in texts[:2]:
             await i.broadcast(t)
+        await i.sync()
         await j.broadcast(texts[2])
+        await j.sync()
         for t in texts[3:]:
             await i.broadcast(t)
         await i.sync()
-        await j.sync()
         await i.close()
         await j.close()
     run(write())
@@ -372,7 +375,7 @@ def test_day_lines_and_locale_times(make_server):
                              (int(when.astimezone(timezone.utc).timestamp() * 1000), text)).rowcount
             assert n == 1, text
     s.start()
-    driver = new_browser(1280, 800, lang="en-GB")
+    driver = desktop(new_browser(1280, 800, lang="en-GB"))
     try:
         login(driver, s.base, unique_name("Kim"))
         wait_message(driver, texts[-1])
@@ -390,7 +393,7 @@ def test_day_lines_and_locale_times(make_server):
         shot(driver, "desktop-day-lines-links")
         set_viewport(driver, 390, 844, True)
         shot(driver, "phone-day-lines-links")
-        reset_viewport(driver)
+        desktop(driver)
     finally:
         driver.quit()
     # the same in an en-US browser: its own clock format
@@ -438,6 +441,10 @@ def test_phone_drawer_files_view_and_pinned_composer(pair):
         assert a.find_element(By.ID, "drawer").get_attribute("aria-label") == "Chats and users"
         wait(a, lambda d: d.execute_script("return document.getElementById('drawer').getBoundingClientRect().left") >= 0)
         shot(a, "phone-drawer-open")
+        a.find_element(By.ID, "drawer-close").click()
+        wait(a, lambda d: drawer_btn.get_attribute("aria-expanded") == "false" and not d.find_element(By.ID, "chat-tabs").is_displayed())
+        drawer_btn.click()
+        wait(a, lambda d: d.find_element(By.ID, "user-list").is_displayed())
         a.find_element(By.CSS_SELECTOR, f'#user-list li[data-user="{bob}"] button').click()
         wait(a, lambda d: tab(d, bob).get_attribute("aria-current") == "page" and drawer_btn.get_attribute("aria-expanded") == "false")
         wait(a, lambda d: not d.find_element(By.ID, "chat-tabs").is_displayed())
@@ -457,7 +464,7 @@ def test_phone_drawer_files_view_and_pinned_composer(pair):
         shot(a, "phone-unread-on-drawer-button")
         open_chat_in_drawer(a, "broadcast")
     finally:
-        reset_viewport(a)
+        desktop(a)
     wait(a, lambda d: d.find_element(By.ID, "chat-tabs").is_displayed())
 
 
@@ -506,7 +513,7 @@ def test_screenshots_of_login_and_grouped_chat(pair, solo, server):
     shot(a, "desktop-chat-grouped")
     set_viewport(a, 390, 844, True)
     shot(a, "phone-chat-grouped")
-    reset_viewport(a)
+    desktop(a)
     solo.delete_all_cookies()
     solo.get(server.base + "/")
     wait(solo, lambda d: d.find_element(By.ID, "login-name").is_displayed())
@@ -517,7 +524,7 @@ def test_screenshots_of_login_and_grouped_chat(pair, solo, server):
     shot(solo, "desktop-login-create-question")
     set_viewport(solo, 390, 844, True)
     shot(solo, "phone-login-create-question")
-    reset_viewport(solo)
+    desktop(solo)
 
 
 def test_no_console_errors(pair):

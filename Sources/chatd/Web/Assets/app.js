@@ -405,9 +405,15 @@ function init() {
       sendMessage();
     }
   });
-  $('messages').addEventListener('scroll', () => {
-    if ($('messages').scrollTop < 80) loadOlder();
+  const pane = $('messages');
+  // a view that was at the newest message stays there when the pane changes size (a phone
+  // turned, the keyboard opened, the files panel folded away)
+  let stuck = true;
+  pane.addEventListener('scroll', () => {
+    stuck = pane.scrollHeight - pane.scrollTop - pane.clientHeight < 8;
+    if (pane.scrollTop < 80) loadOlder();
   });
+  new ResizeObserver(() => { if (stuck) pane.scrollTop = pane.scrollHeight; }).observe(pane);
   document.addEventListener('visibilitychange', () => {
     const chat = state.chats.get(state.active);
     if (chat && state.me) markRead(chat);

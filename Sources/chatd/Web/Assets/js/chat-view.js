@@ -76,7 +76,7 @@ export function renderMessages(anchor = 'bottom') {
   if (chat) {
     if (chat.hasMore) {
       children.push(h('button', { type: 'button', class: 'load-older link', onclick: () => actions.loadOlder() }, 'Load older messages'));
-    } else if (chat.loaded) {
+    } else if (chat.loaded && chat.messages.size) {
       children.push(h('p', { class: 'history-start muted small' }, 'Start of the conversation'));
     }
     children.push(...buildMessageList(sortedMessages(chat), chat.divider));

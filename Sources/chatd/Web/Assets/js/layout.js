@@ -26,7 +26,7 @@ export function setDrawer(open) {
   app().classList.toggle('drawer-open', isOpen);
   $('drawer-btn').setAttribute('aria-expanded', String(isOpen));
   $('drawer-backdrop').hidden = !isOpen;
-  if (isOpen) ($('drawer').querySelector('.tab.active') || $('drawer').querySelector('button'))?.focus();
+  if (isOpen) ($('drawer').querySelector('.tab.active') || $('drawer-close')).focus();
 }
 
 /** Phone: show the files instead of the chat (or back). */
@@ -55,6 +55,7 @@ export function initLayout() {
   syncFilesButton();
   $('drawer-btn').addEventListener('click', () => setDrawer(!app().classList.contains('drawer-open')));
   $('drawer-backdrop').addEventListener('click', () => setDrawer(false));
+  $('drawer-close').addEventListener('click', () => { setDrawer(false); $('drawer-btn').focus(); });
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && app().classList.contains('drawer-open')) {
       setDrawer(false);
