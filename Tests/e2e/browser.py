@@ -51,9 +51,11 @@ def login(driver, base: str, name: str, password: str = PASSWORD, create: bool =
     driver.find_element(By.ID, "login-password").send_keys(password)
     driver.find_element(By.ID, "login-submit").click()
     if create:
-        wait(driver, lambda d: d.find_element(By.ID, "conn-status").get_attribute("data-state") == "online"
-             or d.find_element(By.ID, "login-create").is_displayed(), message="neither signed in nor asked to create")
-        if driver.find_element(By.ID, "login-create").is_displayed():
+        def asked(d):   # find_elements: a page without the question (an older UI) signs in anyway
+            return any(e.is_displayed() for e in d.find_elements(By.ID, "login-create"))
+        wait(driver, lambda d: d.find_element(By.ID, "conn-status").get_attribute("data-state") == "online" or asked(d),
+             message="neither signed in nor asked to create")
+        if asked(driver):
             driver.find_element(By.ID, "login-create-yes").click()
     wait_online(driver)
 
