@@ -39,15 +39,74 @@ let package = Package(
             name: "Shared",
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "chatd",
+        // The domain and every policy: accounts, chat, files, the store protocols, the cluster's
+        // delivery loop. No HTTP server, no NIO listener, no database driver: the compiler keeps
+        // every door and store on the outside.
+        .target(
+            name: "ChatCore",
             dependencies: [
+                "Shared",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The embedded store (GRDB) and the backup of its data directory.
+        .target(
+            name: "ChatStoreSQLite",
+            dependencies: [
+                "ChatCore",
+                "Shared",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The cluster's store (postgres-nio) and what nodes share through it: presence, the
+        // notifications that carry messages and file changes between nodes, lockouts, rate buckets.
+        .target(
+            name: "ChatStorePostgres",
+            dependencies: [
+                "ChatCore",
+                "Shared",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The certificate both TLS doors serve, and its reload on SIGHUP.
+        .target(
+            name: "ChatTLS",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP door: the API, file transfers, the WebSocket chat, the browser UI's routes and
+        // the metrics listener (Hummingbird).
+        .target(
+            name: "ChatHTTP",
+            dependencies: [
+                "ChatCore",
+                "ChatTLS",
                 "Shared",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -57,14 +116,50 @@ let package = Package(
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The FTP door (SwiftNIO): sessions as a state machine, listings, data connections.
+        .target(
+            name: "ChatFTP",
+            dependencies: [
+                "ChatCore",
+                "ChatTLS",
+                "Shared",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The executable: the command line, the settings, and the assembly of a server from the
+        // libraries above.
+        .executableTarget(
+            name: "chatd",
+            dependencies: [
+                "ChatCore",
+                "ChatStoreSQLite",
+                "ChatStorePostgres",
+                "ChatTLS",
+                "ChatHTTP",
+                "ChatFTP",
+                "Shared",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             // The browser UI, served as it is: no build step. Copied next to the binary as
             // chatd_chatd.resources/Assets; WebAssets finds it there without Bundle.module.
@@ -116,6 +211,12 @@ let package = Package(
             name: "chatdTests",
             dependencies: [
                 "chatd",
+                "ChatCore",
+                "ChatStoreSQLite",
+                "ChatStorePostgres",
+                "ChatTLS",
+                "ChatHTTP",
+                "ChatFTP",
                 "Shared",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -3,9 +3,11 @@ import PackageDescription
 
 // libFuzzer targets for chatd's parsers of untrusted input (`make fuzz`, Tests/e2e/test_fuzz.py).
 //
-// A package of its own because chatd is an executable target, which nothing can import: each
-// fuzzer compiles the chatd files it needs through relative symlinks in its source folder, and
-// Shared through a symlink to Sources/Shared. It is only meant to be built with
+// A package of its own so that a fuzzer builds only the parser it tests, not the libraries'
+// dependencies (swift-crypto, NIOSSL, Hummingbird): each fuzzer compiles the door files it needs
+// through relative symlinks in its source folder, Shared through a symlink to Sources/Shared,
+// and a small ChatCore of the file types those files use (StoredFile.swift) and stand-ins.
+// It is only meant to be built with
 // `-sanitize=fuzzer,address` (Tests/Fuzz/fuzz.sh), which links libFuzzer into each executable:
 // a harness's `@main` hands its `LLVMFuzzerTestOneInput` to libFuzzer's driver (FuzzSupport).
 //
@@ -30,6 +32,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "Shared", swiftSettings: swiftSettings),
+        .target(name: "ChatCore", dependencies: ["Shared", nioCore], swiftSettings: swiftSettings),
         .target(name: "CLibFuzzer"),
         .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], swiftSettings: swiftSettings),
         fuzzer("fuzz-json", ["Shared"]),
@@ -38,9 +41,10 @@ let package = Package(
         fuzzer("fuzz-byte-range", []),
         fuzzer("fuzz-ftp-command", [nioCore]),
         fuzzer("fuzz-ftp-lines", [nioCore, .product(name: "NIOEmbedded", package: "swift-nio")]),
-        fuzzer("fuzz-ftp-session", ["Shared", nioCore]),
+        fuzzer("fuzz-ftp-session", ["Shared", "ChatCore", nioCore]),
         fuzzer("fuzz-multipart", [
             "Shared",
+            "ChatCore",
             nioCore,
             .product(name: "MultipartKit", package: "multipart-kit"),
         ]),

@@ -4,6 +4,12 @@ import Shared
 import Testing
 
 @testable import chatd
+@testable import ChatCore
+@testable import ChatStoreSQLite
+@testable import ChatStorePostgres
+@testable import ChatTLS
+@testable import ChatHTTP
+@testable import ChatFTP
 
 /// The chat core against a real SQLite file, without sockets.
 @Suite("Chat core")

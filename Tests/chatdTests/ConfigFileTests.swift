@@ -2,6 +2,12 @@ import Foundation
 import Testing
 
 @testable import chatd
+@testable import ChatCore
+@testable import ChatStoreSQLite
+@testable import ChatStorePostgres
+@testable import ChatTLS
+@testable import ChatHTTP
+@testable import ChatFTP
 
 @Suite("Config file and precedence")
 struct ConfigFileTests {

@@ -3,6 +3,12 @@ import NIOEmbedded
 import Testing
 
 @testable import chatd
+@testable import ChatCore
+@testable import ChatStoreSQLite
+@testable import ChatStorePostgres
+@testable import ChatTLS
+@testable import ChatHTTP
+@testable import ChatFTP
 
 /// The control connection's line splitter, on an embedded channel.
 @Suite("FTP line decoder")

@@ -2,6 +2,12 @@ import NIOCore
 import Testing
 
 @testable import chatd
+@testable import ChatCore
+@testable import ChatStoreSQLite
+@testable import ChatStorePostgres
+@testable import ChatTLS
+@testable import ChatHTTP
+@testable import ChatFTP
 
 /// Reply framing (RFC 959 §4.2) and the named replies.
 @Suite("FTP replies")

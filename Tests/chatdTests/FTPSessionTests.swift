@@ -2,6 +2,12 @@ import NIOCore
 import Testing
 
 @testable import chatd
+@testable import ChatCore
+@testable import ChatStoreSQLite
+@testable import ChatStorePostgres
+@testable import ChatTLS
+@testable import ChatHTTP
+@testable import ChatFTP
 
 /// The FTP control-connection state machine, driven command by command without sockets.
 @Suite("FTP session")

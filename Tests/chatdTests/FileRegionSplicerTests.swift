@@ -8,6 +8,12 @@ import NIOHTTPTypesHTTP1
 import Testing
 
 @testable import chatd
+@testable import ChatCore
+@testable import ChatStoreSQLite
+@testable import ChatStorePostgres
+@testable import ChatTLS
+@testable import ChatHTTP
+@testable import ChatFTP
 
 @Suite("Zero-copy downloads")
 struct FileRegionSplicerTests {

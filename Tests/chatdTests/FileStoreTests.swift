@@ -5,6 +5,12 @@ import Synchronization
 import Testing
 
 @testable import chatd
+@testable import ChatCore
+@testable import ChatStoreSQLite
+@testable import ChatStorePostgres
+@testable import ChatTLS
+@testable import ChatHTTP
+@testable import ChatFTP
 
 /// The `file` events a store emitted, in order.
 final class EventLog: Sendable {

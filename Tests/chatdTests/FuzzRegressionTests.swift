@@ -5,6 +5,12 @@ import Shared
 import Testing
 
 @testable import chatd
+@testable import ChatCore
+@testable import ChatStoreSQLite
+@testable import ChatStorePostgres
+@testable import ChatTLS
+@testable import ChatHTTP
+@testable import ChatFTP
 
 /// Inputs the fuzzers (Tests/Fuzz, `make fuzz`) found to break chatd, kept as tests.
 ///

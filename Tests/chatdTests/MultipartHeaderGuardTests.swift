@@ -1,6 +1,12 @@
 import Testing
 
 @testable import chatd
+@testable import ChatCore
+@testable import ChatStoreSQLite
+@testable import ChatStorePostgres
+@testable import ChatTLS
+@testable import ChatHTTP
+@testable import ChatFTP
 
 @Suite("Multipart header guard")
 struct MultipartHeaderGuardTests {

@@ -2,6 +2,12 @@ import HTTPTypes
 import Testing
 
 @testable import chatd
+@testable import ChatCore
+@testable import ChatStoreSQLite
+@testable import ChatStorePostgres
+@testable import ChatTLS
+@testable import ChatHTTP
+@testable import ChatFTP
 
 @Suite("Option values")
 struct OptionParsingTests {

@@ -9,6 +9,12 @@ import GRDB
 import Testing
 
 @testable import chatd
+@testable import ChatCore
+@testable import ChatStoreSQLite
+@testable import ChatStorePostgres
+@testable import ChatTLS
+@testable import ChatHTTP
+@testable import ChatFTP
 
 /// A whole chatd in this process, listening on a free port with its own data directory.
 struct TestServer {

@@ -6,6 +6,12 @@ import Shared
 import Synchronization
 
 @testable import chatd
+@testable import ChatCore
+@testable import ChatStoreSQLite
+@testable import ChatStorePostgres
+@testable import ChatTLS
+@testable import ChatHTTP
+@testable import ChatFTP
 
 /// A fresh data directory under the system temporary directory.
 func makeTemporaryDirectory() -> String {

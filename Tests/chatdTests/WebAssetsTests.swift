@@ -2,6 +2,12 @@ import Foundation
 import Testing
 
 @testable import chatd
+@testable import ChatCore
+@testable import ChatStoreSQLite
+@testable import ChatStorePostgres
+@testable import ChatTLS
+@testable import ChatHTTP
+@testable import ChatFTP
 
 /// The browser UI's files as chatd loads them: every file under the directory, with its type and
 /// an ETag that follows the content.

@@ -8,6 +8,12 @@ import Shared
 import Testing
 
 @testable import chatd
+@testable import ChatCore
+@testable import ChatStoreSQLite
+@testable import ChatStorePostgres
+@testable import ChatTLS
+@testable import ChatHTTP
+@testable import ChatFTP
 
 /// RFC 6455 conformance of the WebSocket stack chatd serves `/ws` with, checked by the
 /// Autobahn|Testsuite fuzzing client against an echo endpoint.

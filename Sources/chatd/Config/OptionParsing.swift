@@ -1,10 +1,9 @@
+import ChatCore
 import Shared
 
 /// Parsers for option values, each turning a bad value into a one-line message that names it.
 enum OptionParsing {
-    struct InvalidValue: Error, CustomStringConvertible {
-        let description: String
-    }
+    typealias InvalidValue = InvalidSetting
 
     /// `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (all interfaces).
     static func hostPort(_ text: String, option: String) throws -> (host: String, port: Int) {

@@ -1,3 +1,6 @@
+import ChatCore
+import ChatFTP
+import ChatTLS
 import Logging
 import Shared
 

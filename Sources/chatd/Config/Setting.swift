@@ -1,3 +1,5 @@
+import ChatCore
+
 /// Every setting of `chatd serve`, by the name it has everywhere: the flag is `--NAME`, the
 /// environment variable `CHATD_NAME` (upper case, `-` as `_`), the config file key `NAME`.
 ///

@@ -1,3 +1,5 @@
+import ChatCore
+
 /// The places a setting can come from, in precedence order: a flag beats the environment, which
 /// beats the config file, which beats the default.
 struct SettingSources: Sendable {

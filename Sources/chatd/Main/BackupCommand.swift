@@ -1,4 +1,6 @@
 import ArgumentParser
+import ChatCore
+import ChatStoreSQLite
 import Foundation
 
 /// `chatd backup DEST`: a consistent copy of the data directory (database and file area), safe

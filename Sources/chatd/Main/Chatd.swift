@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatCore
 
 /// The `chatd` command: `serve` (the default) runs the server, `user` manages accounts,
 /// `backup` copies the data directory while the server runs, `check-config` checks the settings.

@@ -1,4 +1,6 @@
 import ArgumentParser
+import ChatCore
+import ChatTLS
 import Foundation
 
 /// `chatd check-config`: resolves the settings exactly as `chatd serve` would (flags,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatCore
 import Foundation
 
 /// The settings of `chatd serve`, as flags; shared with `chatd check-config`, which resolves

@@ -1,3 +1,9 @@
+import ChatCore
+import ChatFTP
+import ChatHTTP
+import ChatStorePostgres
+import ChatStoreSQLite
+import ChatTLS
 import Foundation
 import Hummingbird
 import HummingbirdCore

@@ -1,3 +1,4 @@
+import ChatCore
 #if canImport(Glibc)
 import Glibc
 #endif

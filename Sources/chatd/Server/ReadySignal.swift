@@ -1,3 +1,4 @@
+import ChatCore
 import Synchronization
 
 /// Tells the start-up code the port the listener got, or that it never got one.

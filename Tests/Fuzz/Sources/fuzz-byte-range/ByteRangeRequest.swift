@@ -1,1 +1,1 @@
-../../../../Sources/chatd/HTTP/ByteRangeRequest.swift
+../../../../Sources/ChatHTTP/HTTP/ByteRangeRequest.swift

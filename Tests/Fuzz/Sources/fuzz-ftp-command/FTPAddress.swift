@@ -1,1 +1,1 @@
-../../../../Sources/chatd/FTP/FTPAddress.swift
+../../../../Sources/ChatFTP/FTP/FTPAddress.swift

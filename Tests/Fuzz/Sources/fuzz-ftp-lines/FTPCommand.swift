@@ -1,1 +1,1 @@
-../../../../Sources/chatd/FTP/FTPCommand.swift
+../../../../Sources/ChatFTP/FTP/FTPCommand.swift

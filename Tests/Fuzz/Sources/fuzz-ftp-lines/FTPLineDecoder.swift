@@ -1,1 +1,1 @@
-../../../../Sources/chatd/FTP/FTPLineDecoder.swift
+../../../../Sources/ChatFTP/FTP/FTPLineDecoder.swift

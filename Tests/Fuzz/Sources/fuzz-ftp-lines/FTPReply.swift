@@ -1,1 +1,1 @@
-../../../../Sources/chatd/FTP/FTPReply.swift
+../../../../Sources/ChatFTP/FTP/FTPReply.swift

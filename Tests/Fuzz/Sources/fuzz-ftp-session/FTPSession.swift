@@ -1,1 +1,1 @@
-../../../../Sources/chatd/FTP/FTPSession.swift
+../../../../Sources/ChatFTP/FTP/FTPSession.swift

@@ -1,1 +1,1 @@
-../../../../Sources/chatd/HTTP/MultipartHeaderGuard.swift
+../../../../Sources/ChatHTTP/HTTP/MultipartHeaderGuard.swift

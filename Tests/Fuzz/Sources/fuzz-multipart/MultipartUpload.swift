@@ -1,1 +1,1 @@
-../../../../Sources/chatd/HTTP/MultipartUpload.swift
+../../../../Sources/ChatHTTP/HTTP/MultipartUpload.swift

@@ -1,0 +1,152 @@
+import Logging
+import NIOCore
+import Shared
+
+/// What a chat session can do, independent of the transport: the welcome, and the answer to
+/// every client frame. The WebSocket door only moves bytes between a socket and this type.
+package final class ChatService: Sendable {
+    package struct Limits: Sendable {
+        package var messageChars: Int
+        package var fileBytes: Int64
+        package var outboundQueueBytes: Int
+
+        package init(messageChars: Int, fileBytes: Int64, outboundQueueBytes: Int) {
+            self.messageChars = messageChars
+            self.fileBytes = fileBytes
+            self.outboundQueueBytes = outboundQueueBytes
+        }
+    }
+
+    package let accounts: Accounts
+    package let hub: ChatHub
+    package let log: MessageLog
+    package let messages: any MessageStore
+    package let rateLimiter: any MessageRateLimit
+    package let limits: Limits
+    package let serverVersion: String
+    private let logger: Logger
+
+    package init(accounts: Accounts, hub: ChatHub, log: MessageLog, messages: any MessageStore, rateLimiter: any MessageRateLimit,
+         limits: Limits, serverVersion: String, logger: Logger) {
+        self.accounts = accounts
+        self.hub = hub
+        self.log = log
+        self.messages = messages
+        self.rateLimiter = rateLimiter
+        self.limits = limits
+        self.serverVersion = serverVersion
+        self.logger = logger
+    }
+
+    /// Registers the session and builds its `welcome`. The session is registered first and the
+    /// welcome read after, so no message committed in between can be missed; one that arrives
+    /// both ways has an id ≤ `last_id` and the transport drops the live copy (``QueuedFrame/messageID``).
+    package func open(_ session: ChatSession) async throws -> (frame: WireFrame, lastID: Int64) {
+        if hub.attach(session) {
+            await hub.settlePresence()
+        }
+        do {
+            let (unread, lastID, version) = try await messages.welcomeCounts(for: session.account)
+            let roster = try await accounts.roster(at: version)
+            let welcome = ServerFrame.Welcome(
+                username: session.account.name, users: [], unread: unread, lastID: lastID,
+                limits: ServerLimits(messageChars: limits.messageChars, fileBytes: limits.fileBytes), server: serverVersion)
+            let users = UserListEncoder.encode(roster, isOnline: hub.presence())
+            return (FrameEncoder.welcome(welcome, users: users), lastID)
+        } catch {
+            hub.detach(session)
+            throw error
+        }
+    }
+
+    package func close(_ session: ChatSession) {
+        hub.detach(session)
+    }
+
+    /// Every account with its presence, sorted by name case-insensitively.
+    package func userList() async throws -> [UserPresence] {
+        let roster = try await accounts.roster()
+        let isOnline = hub.presence()
+        return roster.map { UserPresence(name: $0.name, online: isOnline($0.id)) }
+    }
+
+    /// Answers one text frame from a session. Refusals go back to that session as `error` frames.
+    package func handle(text: String, from session: ChatSession) async {
+        switch ClientFrame.parse(text.utf8, maxMessageChars: limits.messageChars) {
+        case .failure(let rejection):
+            session.send(FrameEncoder.error(rejection.error, clientID: rejection.clientID))
+        case .success(let frame):
+            do {
+                try await handle(frame, from: session)
+            } catch let rejection as FrameRejection {
+                session.send(FrameEncoder.error(rejection.error, clientID: rejection.clientID))
+            } catch where log.health.refused(error, writing: "a request") {
+                session.send(FrameEncoder.error(ProtocolError(.storageFull, "the server's disk is full; the request was not stored")))
+            } catch {
+                logger.error("request failed", metadata: ["user": "\(session.account.name)", "error": "\(error)"])
+                session.send(FrameEncoder.error(ProtocolError(.internal, "the server could not answer this request")))
+            }
+        }
+    }
+
+    private func handle(_ frame: ClientFrame, from session: ChatSession) async throws {
+        switch frame {
+        case .broadcast(let text, let clientID):
+            try await submit(MessageDraft(sender: session.account, recipient: nil, body: text, clientID: clientID), from: session)
+
+        case .direct(let to, let text, let clientID):
+            guard let recipient = try await accounts.account(named: to) else {
+                throw FrameRejection(ProtocolError(.unknownUser, "no user named '\(to)'"), clientID: clientID)
+            }
+            try await submit(MessageDraft(sender: session.account, recipient: recipient, body: text, clientID: clientID), from: session)
+
+        case .users:
+            session.send(FrameEncoder.encode(.users(try await userList())))
+
+        case .history(let chat, let before, let limit):
+            let conversation = try await resolve(chat, for: session.account)
+            let page = try await messages.history(conversation, before: before, limit: limit, maxBytes: ProtocolLimits.maxHistoryFrameBytes)
+            session.send(FrameEncoder.encode(.history(.init(chat: conversation.wireName, messages: page.messages, hasMore: page.hasMore))))
+
+        case .read(let chat, let upTo):
+            let conversation = try await resolve(chat, for: session.account)
+            if let marker = try await messages.markRead(account: session.account, chatID: conversation.markerChatID, upTo: upTo) {
+                hub.send(FrameEncoder.encode(.read(chat: conversation.wireName, upTo: marker)), toAccount: session.account.id, except: session)
+            }
+
+        case .typing(let to):
+            guard session.allowTyping(nowMillis: Timestamp.nowMillis()) else { return }
+            let notice = FrameEncoder.encode(.typing(from: session.account.name))
+            switch ChatRef(wire: to) {
+            case .broadcast:
+                hub.send(notice, toAllExceptAccount: session.account.id)
+            case .direct(let name):
+                guard let recipient = try await accounts.account(named: name) else {
+                    throw FrameRejection(ProtocolError(.unknownUser, "no user named '\(name)'"))
+                }
+                hub.send(notice, toAccount: recipient.id)
+            }
+        }
+    }
+
+    private func submit(_ draft: MessageDraft, from session: ChatSession) async throws {
+        guard try await rateLimiter.allow(accountID: session.account.id) else {
+            hub.metrics.rateLimitedFrames.increment()
+            throw FrameRejection(ProtocolError(.rateLimited, "too many messages; slow down"), clientID: draft.clientID)
+        }
+        await log.append(MessageLog.Entry(draft: draft, origin: session))
+    }
+
+    /// The conversation a `chat` field names, from the point of view of `account`.
+    package func resolve(_ chat: ChatRef, for account: Account) async throws -> Conversation {
+        switch chat {
+        case .broadcast:
+            return .broadcast
+        case .direct(let name):
+            guard let other = try await accounts.account(named: name) else {
+                throw FrameRejection(ProtocolError(.unknownUser, "no user named '\(name)'"))
+            }
+            return .direct(me: account, other: other)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Shared
+
+/// A chat resolved to accounts: the broadcast channel, or a direct conversation between two.
+/// Stored as an ordered pair of account ids so that both directions share one index range.
+package enum Conversation: Sendable, Hashable {
+    case broadcast
+    case direct(me: Account, other: Account)
+
+    /// `(conv_lo, conv_hi)` in the messages table.
+    package var pair: (Int64, Int64) {
+        switch self {
+        case .broadcast: (0, 0)
+        case .direct(let me, let other): (min(me.id, other.id), max(me.id, other.id))
+        }
+    }
+
+    /// The id of the chat in the read-marker table: 0 for broadcast, else the other account's id.
+    package var markerChatID: Int64 {
+        switch self {
+        case .broadcast: 0
+        case .direct(_, let other): other.id
+        }
+    }
+
+    /// The chat's name as the asking user sees it on the wire.
+    package var wireName: String {
+        switch self {
+        case .broadcast: ChatRef.broadcastName
+        case .direct(_, let other): other.name
+        }
+    }
+}
+
+/// A message accepted from a client, not yet stored.
+package struct MessageDraft: Sendable {
+    package let sender: Account
+    /// `nil` for the broadcast channel.
+    package let recipient: Account?
+    package let body: String
+    /// The sender's `client_id`, echoed to the sender's own sessions only.
+    package let clientID: String?
+}
+
+/// A message as committed to the database, with its id.
+package struct StoredMessage: Sendable {
+    package let id: Int64
+    package let sender: Account
+    package let recipient: Account?
+    package let body: String
+    package let createdAtMillis: Int64
+    /// The sender's `client_id`, echoed to the sender's own sessions only.
+    package let clientID: String?
+
+    package func wire(clientID: String? = nil) -> ChatMessage {
+        ChatMessage(id: id, from: sender.name, to: recipient?.name, message: body,
+                    ts: Timestamp.rfc3339(millis: createdAtMillis), clientID: clientID)
+    }
+
+    package init(id: Int64, sender: Account, recipient: Account?, body: String, createdAtMillis: Int64, clientID: String?) {
+        self.id = id
+        self.sender = sender
+        self.recipient = recipient
+        self.body = body
+        self.createdAtMillis = createdAtMillis
+        self.clientID = clientID
+    }
+}

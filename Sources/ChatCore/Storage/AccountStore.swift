@@ -1,0 +1,55 @@
+import Foundation
+
+/// Accounts and login tokens, as every backend stores them. Tokens are stored only as their
+/// SHA-256 hash, so a copy of the database does not log anybody in.
+package protocol AccountStore: Sendable {
+    func credentials(nameKey: String) async throws -> AccountCredentials?
+
+    /// Creates an account whose read markers start at the newest message (PROTOCOL.md §6).
+    /// Throws ``AccountStoreError/nameTaken`` when the name (in any case) exists.
+    func create(name: String, passwordHash: String, nowMillis: Int64) async throws -> Account
+
+    /// Sets a new password and revokes every token of the account.
+    func setPassword(nameKey: String, passwordHash: String) async throws -> Account
+
+    /// Removes the account, its tokens and read markers; its messages stay, under the old name.
+    func delete(nameKey: String) async throws -> Account
+
+    /// Every account and the version of the table they were read at, in one read.
+    func roster() async throws -> AccountRoster
+
+    /// The accounts table's version (see ``AccountRoster``).
+    func rosterVersion() async throws -> AccountRoster.Version
+
+    func insertToken(hash: Data, accountID: Int64, nowMillis: Int64, expiresMillis: Int64) async throws
+
+    /// The account a token belongs to, if it is valid. Expiry slides: a token used more than an
+    /// hour after its last extension is extended again, so an active user is never logged out
+    /// while an unused token still runs out.
+    func account(tokenHash: Data, nowMillis: Int64, lifetimeMillis: Int64) async throws -> Account?
+
+    func deleteToken(hash: Data) async throws
+}
+
+extension AccountStore {
+    package func account(nameKey: String) async throws -> Account? {
+        try await credentials(nameKey: nameKey)?.account
+    }
+}
+
+/// An account with the bcrypt hash its password is checked against.
+package struct AccountCredentials: Sendable {
+    package let account: Account
+    package let passwordHash: String
+
+    package init(account: Account, passwordHash: String) {
+        self.account = account
+        self.passwordHash = passwordHash
+    }
+}
+
+/// Why an ``AccountStore`` refused a change.
+package enum AccountStoreError: Error {
+    case nameTaken
+    case noSuchAccount
+}

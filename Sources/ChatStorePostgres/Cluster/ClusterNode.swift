@@ -1,0 +1,168 @@
+import ChatCore
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Shared
+
+/// This process as one node of a cluster: it listens on the shared database's `chatd` channel
+/// (its own connection, outside the pool, as LISTEN needs), hands what it hears to the message
+/// feed, the presence board and the hub, and heart-beats.
+///
+/// When the listener connection drops it reconnects, then re-reads presence and looks for
+/// messages it may have missed, so a lost notification delays delivery but never loses it; a
+/// tick every heartbeat makes the feed look in any case.
+package final class ClusterNode: Service {
+    package let database: PostgresDatabase
+    package let presence: ClusterPresence
+    package let feed: MessageFeed
+    package let hub: ChatHub
+    /// File changes to announce, in the order they were made (a rename is a delete and an add).
+    private let fileChanges: AsyncStream<FileEvent>
+    private let fileChangesInput: AsyncStream<FileEvent>.Continuation
+    private let logger: Logger
+
+    package init(database: PostgresDatabase, presence: ClusterPresence, feed: MessageFeed, hub: ChatHub, logger: Logger) {
+        self.database = database
+        self.presence = presence
+        self.feed = feed
+        self.hub = hub
+        self.logger = logger
+        (fileChanges, fileChangesInput) = AsyncStream.makeStream()
+    }
+
+    /// A heartbeat every third of the timeout, so that a node is taken for dead only after it
+    /// missed about three in a row.
+    package var heartbeatInterval: Duration { presence.timeout / 3 }
+
+    package func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.feed.run() }
+            group.addTask { await self.presence.runChanges() }
+            group.addTask { await self.listen() }
+            group.addTask { await self.beat() }
+            group.addTask { await self.announceFileChanges() }
+            // returns at graceful shutdown, throws at cancellation: stop either way
+            try? await gracefulShutdown()
+            feed.stop()
+            presence.finish()
+            fileChangesInput.finish()
+            group.cancelAll()
+            await group.waitForAll()
+        }
+        await presence.goodbye()
+        logger.info("left the cluster", metadata: ["node": "\(presence.nodeID)"])
+    }
+
+    // MARK: the listener
+
+    private func listen() async {
+        var attempt = 0
+        while !Task.isCancelled {
+            do {
+                let connection = try await PostgresConnection.connect(
+                    configuration: database.connectionConfiguration(purpose: "listener"), id: 0, logger: logger)
+                attempt = 0
+                do {
+                    try await connection.listen(on: PostgresMessageStore.channel) { notifications in
+                        try await connected()
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask {
+                                for try await notification in notifications {
+                                    self.dispatch(notification.payload)
+                                }
+                                throw ListenerClosed()
+                            }
+                            // a connection that died silently shows itself only when used
+                            group.addTask {
+                                while true {
+                                    try await Task.sleep(for: self.heartbeatInterval)
+                                    try await connection.query("SELECT 1", logger: self.logger)
+                                }
+                            }
+                            try await group.next()
+                            group.cancelAll()
+                        }
+                    }
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+            } catch {
+                if Task.isCancelled { return }
+                attempt += 1
+                logger.warning("cluster listener lost; reconnecting", metadata: [
+                    "error": "\(PostgresDatabase.describe(error))", "attempt": "\(attempt)",
+                ])
+                try? await Task.sleep(for: .milliseconds(min(5000, 250 * attempt)))
+            }
+        }
+    }
+
+    private struct ListenerClosed: Error, CustomStringConvertible {
+        package var description: String { "the listener connection closed" }
+    }
+
+    /// Listening again: whatever was said meanwhile is read from the tables.
+    private func connected() async throws {
+        let (joined, left) = try await presence.reload()
+        for account in joined { hub.announce(account, online: true) }
+        for account in left { hub.announce(account, online: false) }
+        feed.poke()
+        logger.debug("cluster listener connected", metadata: ["node": "\(presence.nodeID)"])
+    }
+
+    private func dispatch(_ payload: String) {
+        switch ClusterEvent(payload: payload) {
+        case .messages(let id):
+            feed.poke(upTo: id)
+        case .presence(let account, let online):
+            if presence.heard(account, online: online) {
+                hub.announce(account, online: online)
+            }
+        case .file(let event):
+            hub.sendToAll(FrameEncoder.encode(.file(event)))
+        case .logout(let tokenHash):
+            hub.closeLocalSessions(tokenHash: tokenHash)
+        case nil:
+            logger.debug("ignoring an unknown cluster event", metadata: ["payload": "\(payload.prefix(80))"])
+        }
+    }
+
+    // MARK: heartbeats
+
+    private func beat() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: heartbeatInterval)
+            } catch {
+                return
+            }
+            do {
+                try await presence.heartbeat(localAccounts: hub.localAccounts)
+                try await presence.reapDeadNodes()
+            } catch {
+                logger.warning("cluster heartbeat failed", metadata: ["error": "\(PostgresDatabase.describe(error))"])
+            }
+            feed.poke()
+        }
+    }
+
+    /// Tells every node (this one included) about a file change; each sends it to its sessions.
+    /// Does not wait: the changes go out in order from one task.
+    package func announce(_ event: FileEvent) {
+        fileChangesInput.yield(event)
+    }
+
+    private func announceFileChanges() async {
+        for await event in fileChanges {
+            do {
+                try await database.client.query(
+                    "SELECT pg_notify(\(PostgresMessageStore.channel), \(ClusterEvent.file(event).payload))", logger: logger)
+            } catch {
+                logger.error("announcing a file change failed", metadata: [
+                    "name": "\(event.file.name)", "error": "\(PostgresDatabase.describe(error))",
+                ])
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+../../../../Sources/ChatCore/Files/StoredFile.swift

@@ -1,1 +1,0 @@
-../../../../Sources/chatd/Files/StoredFile.swift
