@@ -1,4 +1,4 @@
-"""docs/protocol.md stays true to the code: every error code, client frame type, server frame type
+"""docs/PROTOCOL.md stays true to the code: every error code, client frame type, server frame type
 and HTTP route that the sources define is documented there, and the tables there list nothing the
 code lacks. No server is needed: the Swift sources are read as text.
 
@@ -11,9 +11,10 @@ import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-DOC = REPO / "docs" / "protocol.md"
+DOC = REPO / "docs" / "PROTOCOL.md"
 PROTOCOL = REPO / "Sources" / "Shared" / "Protocol"
-CHATD = REPO / "Sources" / "chatd"
+#: The HTTP door: every route chatd serves is registered in this target.
+HTTP_DOOR = REPO / "Sources" / "ChatHTTP"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,13 +103,13 @@ def routes_in(text: str) -> set[str]:
 def code_routes() -> set[str]:
     """Every route of the HTTP listener (`*Routes.swift`), the metrics listener's, and `/ws`,
     which the WebSocket upgrade claims before the router."""
-    files = sorted(CHATD.rglob("*Routes.swift")) + [CHATD / "Metrics" / "MetricsEndpoint.swift"]
+    files = sorted(HTTP_DOOR.rglob("*Routes.swift")) + [HTTP_DOOR / "Metrics" / "MetricsEndpoint.swift"]
     routes = set()
     for path in files:
         found = routes_in(path.read_text())
         assert found, f"no route found in {path.relative_to(REPO)}: has the registration style changed?"
         routes |= found
-    ws = re.search(r'path\s*==\s*"(/[^"]*)"', swift(CHATD / "WebSocket" / "ChatWebSocket.swift"))
+    ws = re.search(r'path\s*==\s*"(/[^"]*)"', swift(HTTP_DOOR / "WebSocket" / "ChatWebSocket.swift"))
     assert ws, "the WebSocket path was not found in ChatWebSocket.swift"
     routes.add(f"GET {ws.group(1)}")
     return routes
@@ -126,7 +127,7 @@ def doc() -> str:
 def section(title_start: str) -> str:
     """The text of the `## ` section whose title starts with `title_start`."""
     match = re.search(rf"^## {re.escape(title_start)}[^\n]*\n(.*?)(?=^## |\Z)", doc(), re.S | re.M)
-    assert match, f"docs/protocol.md has no section '## {title_start}…'"
+    assert match, f"docs/PROTOCOL.md has no section '## {title_start}…'"
     return match.group(1)
 
 
@@ -143,7 +144,7 @@ def documented_routes() -> set[str]:
 
 
 def missing_message(what: str, names: set[str], where: str) -> str:
-    return f"{what} not documented in docs/protocol.md ({where}): " + ", ".join(sorted(names))
+    return f"{what} not documented in docs/PROTOCOL.md ({where}): " + ", ".join(sorted(names))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,7 +181,7 @@ def test_every_http_route_is_documented_and_exists():
     documented = documented_routes()
     table = {f"{m} {p}" for m, p in re.findall(r"^\|\s*`(GET|POST|PUT|DELETE|HEAD|PATCH) (/[^`\s?]*)", section("9. HTTP API"), re.M)}
     assert not routes - table, missing_message("HTTP routes", routes - table, "table of section 9")
-    assert not documented - routes, f"docs/protocol.md names routes the code does not register: {sorted(documented - routes)}"
+    assert not documented - routes, f"docs/PROTOCOL.md names routes the code does not register: {sorted(documented - routes)}"
 
 
 def test_the_route_parser_reads_groups_and_parameters():
