@@ -1,3 +1,4 @@
+import ChatCore
 import FuzzSupport
 import NIOCore
 import Shared
