@@ -193,6 +193,18 @@ def test_closed_registration(make_server, tmp_path):
 # -- lockouts -------------------------------------------------------------------------------------
 
 
+def test_asking_first_does_not_count_against_the_new_account(make_server):
+    """A client asks with `register: false`, hears `no_account`, then creates the account: that
+    first answer was a failure for the lockout, but the creation is a success and resets it, so
+    the new account does not start one mistake away from a lock."""
+    s = make_server("--lockout-address", "0", "--lockout-name", "2/60/60")
+    name = unique_name("Asked")
+    assert_api_error(login_json(s, {"username": name, "password": PASSWORD, "register": False}), 401, "no_account")
+    assert login_json(s, {"username": name, "password": PASSWORD, "register": True}).json()["created"] is True
+    assert_api_error(s.login_response(name, "one typo here"), 401, "unauthorized")
+    assert s.login_response(name, PASSWORD).status_code == 200, "one typo after creating must not lock the account"
+
+
 def test_name_lockout_after_five_failures(make_server):
     s = make_server("--lockout-address", "0")     # default per-name policy 5/300/60
     name = unique_name("Lock")

@@ -145,6 +145,9 @@ package final class Accounts: Sendable {
             // another login registered the same name a moment ago: log in against that account
             return try await login(username: username, password: password, address: address)
         }
+        // A success like any other: a `no_account` answer just before (the client asked first)
+        // must not stay counted towards the new account's lockout.
+        try await loginGuard.recordSuccess(nameKey: Username.canonicalKey(account.name))
         logger.info("account created", metadata: ["user": "\(account.name)"])
         return LoginResult(token: try await issueToken(for: account), account: account, created: true)
     }
