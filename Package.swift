@@ -207,6 +207,60 @@ let package = Package(
             dependencies: ["Shared"],
             swiftSettings: swiftSettings
         ),
+        // What the Swift test targets share: temporary data directories, a quiet logger, the chat
+        // core wired on a real SQLite file, readers of what sessions were sent.
+        .target(
+            name: "ChatTestSupport",
+            dependencies: [
+                "ChatCore",
+                "ChatStoreSQLite",
+                "Shared",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/ChatTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // One test target per library, as the sources are split.
+        .testTarget(
+            name: "ChatCoreTests",
+            dependencies: [
+                "ChatCore", "ChatStoreSQLite", "ChatTestSupport", "Shared",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChatStorePostgresTests",
+            dependencies: ["ChatCore", "ChatStorePostgres", "ChatTestSupport", "Shared"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChatFTPTests",
+            dependencies: [
+                "ChatCore", "ChatStoreSQLite", "ChatTLS", "ChatFTP", "ChatTestSupport", "Shared",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChatHTTPTests",
+            dependencies: [
+                "ChatCore", "ChatStoreSQLite", "ChatTLS", "ChatHTTP", "ChatFTP", "ChatTestSupport", "Shared",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The executable's own parts (settings) and a whole server over real sockets.
         .testTarget(
             name: "chatdTests",
             dependencies: [
@@ -217,14 +271,12 @@ let package = Package(
                 "ChatTLS",
                 "ChatHTTP",
                 "ChatFTP",
+                "ChatTestSupport",
                 "Shared",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings

@@ -1,14 +1,11 @@
 import NIOCore
 import NIOPosix
 import Testing
-
 @testable import chatd
 @testable import ChatCore
-@testable import ChatStoreSQLite
-@testable import ChatStorePostgres
-@testable import ChatTLS
-@testable import ChatHTTP
 @testable import ChatFTP
+import ChatTestSupport
+
 
 /// A minimal FTP control connection for in-process tests: sends a line, reads one reply (all of
 /// its lines). The end-to-end tests use real clients; this one only needs to see codes.

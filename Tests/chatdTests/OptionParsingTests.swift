@@ -1,6 +1,5 @@
 import HTTPTypes
 import Testing
-
 @testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
@@ -8,6 +7,8 @@ import Testing
 @testable import ChatTLS
 @testable import ChatHTTP
 @testable import ChatFTP
+import ChatTestSupport
+
 
 @Suite("Option values")
 struct OptionParsingTests {

@@ -7,7 +7,6 @@ import Shared
 import Synchronization
 import GRDB
 import Testing
-
 @testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
@@ -15,6 +14,8 @@ import Testing
 @testable import ChatTLS
 @testable import ChatHTTP
 @testable import ChatFTP
+import ChatTestSupport
+
 
 /// A whole chatd in this process, listening on a free port with its own data directory.
 struct TestServer {

@@ -6,14 +6,11 @@ import Logging
 import NIOCore
 import Shared
 import Testing
-
 @testable import chatd
 @testable import ChatCore
-@testable import ChatStoreSQLite
-@testable import ChatStorePostgres
-@testable import ChatTLS
 @testable import ChatHTTP
-@testable import ChatFTP
+import ChatTestSupport
+
 
 /// RFC 6455 conformance of the WebSocket stack chatd serves `/ws` with, checked by the
 /// Autobahn|Testsuite fuzzing client against an echo endpoint.

@@ -35,12 +35,17 @@ package final class Accounts: Sendable {
     package struct Identity: Sendable, Hashable {
         package let account: Account
         package let tokenHash: Data
+
+        package init(account: Account, tokenHash: Data) {
+            self.account = account
+            self.tokenHash = tokenHash
+        }
     }
 
     package let store: any AccountStore
     package let hasher: PasswordHasher
     package let registration: Registration
-    package let tokenLifetimeMillis: Int64
+    package let tokenLifetime: TokenLifetime
     private let loginGuard: any LoginGuard
     private let directory = Mutex(AccountDirectory())
     private let rosterCache = Mutex<AccountRoster?>(nil)
@@ -52,7 +57,7 @@ package final class Accounts: Sendable {
         self.hasher = hasher
         self.registration = registration
         self.loginGuard = loginGuard
-        self.tokenLifetimeMillis = Int64(tokenLifetimeDays) * 86_400_000
+        self.tokenLifetime = TokenLifetime(days: tokenLifetimeDays)
         self.logger = logger
     }
 
@@ -156,7 +161,7 @@ package final class Accounts: Sendable {
         let token = SessionToken.generate()
         let now = Timestamp.nowMillis()
         try await store.insertToken(hash: SessionToken.hash(token), accountID: account.id, nowMillis: now,
-                                    expiresMillis: now + tokenLifetimeMillis)
+                                    expiresMillis: tokenLifetime.end(issuedAtMillis: now))
         return token
     }
 
@@ -164,8 +169,15 @@ package final class Accounts: Sendable {
     package func authenticate(token: String) async throws -> Identity? {
         guard !token.isEmpty, token.utf8.count <= 256 else { return nil }
         let hash = SessionToken.hash(token)
-        guard let account = try await store.account(tokenHash: hash, nowMillis: Timestamp.nowMillis(), lifetimeMillis: tokenLifetimeMillis) else {
+        guard let (account, end) = try await store.token(hash: hash) else { return nil }
+        switch tokenLifetime.verdict(endMillis: end, nowMillis: Timestamp.nowMillis()) {
+        case .expired:
+            try await store.deleteToken(hash: hash)
             return nil
+        case .extend(let newEnd):
+            try await store.setTokenEnd(hash: hash, endMillis: newEnd)
+        case .valid:
+            break
         }
         return Identity(account: account, tokenHash: hash)
     }

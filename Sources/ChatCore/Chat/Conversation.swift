@@ -10,8 +10,15 @@ package enum Conversation: Sendable, Hashable {
     package var pair: (Int64, Int64) {
         switch self {
         case .broadcast: (0, 0)
-        case .direct(let me, let other): (min(me.id, other.id), max(me.id, other.id))
+        case .direct(let me, let other): Self.pair(me.id, other.id)
         }
+    }
+
+    /// The stored key of a conversation: `(0, 0)` for broadcast, else the two account ids, lower
+    /// first, so that both directions are one conversation.
+    package static func pair(_ sender: Int64, _ recipient: Int64?) -> (Int64, Int64) {
+        guard let recipient else { return (0, 0) }
+        return (min(sender, recipient), max(sender, recipient))
     }
 
     /// The id of the chat in the read-marker table: 0 for broadcast, else the other account's id.

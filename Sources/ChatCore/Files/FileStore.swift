@@ -23,18 +23,8 @@ package final class FileStore: Sendable {
     /// holding one block while the next is written stays in constant memory.
     package static let readBlock = ByteCount.kibibytes(256)
 
-    package struct Limits: Sendable {
-        package var maxFileSize: Int64
-        /// Bytes one owner may store in all; `nil` for no limit.
-        package var quota: Int64?
-
-        package init(maxFileSize: Int64, quota: Int64?) {
-            self.maxFileSize = maxFileSize
-            self.quota = quota
-        }
-    }
-
-    package let limits: Limits
+    /// Size limit and quota; ownership is ``FilePolicy``'s too.
+    package let policy: FilePolicy
     package let catalog: any FileCatalog
     /// Whether other processes write into this data directory too (cluster nodes): start-up
     /// clean-up then leaves young files alone, as they may be another node's work in progress.
@@ -48,14 +38,14 @@ package final class FileStore: Sendable {
     private let fileSystem: FileSystem
     private let logger: Logger
 
-    package init(dataDirectory: String, catalog: any FileCatalog, shared: Bool = false, limits: Limits, health: StorageHealth? = nil,
+    package init(dataDirectory: String, catalog: any FileCatalog, shared: Bool = false, policy: FilePolicy, health: StorageHealth? = nil,
          logger: Logger, onChange: @escaping @Sendable (FileEvent) -> Void) {
         let root = FilePath(dataDirectory).appending("files")
         self.blobDirectory = root.appending("blobs")
         self.temporaryDirectory = root.appending("tmp")
         self.catalog = catalog
         self.shared = shared
-        self.limits = limits
+        self.policy = policy
         self.health = health ?? StorageHealth(dataDirectory: dataDirectory, logger: logger)
         self.onChange = onChange
         self.fileSystem = FileSystem(threadPool: .singleton)
@@ -109,16 +99,10 @@ package final class FileStore: Sendable {
     /// it still appears whole or not at all; the copy counts towards the limit and quota.
     package func beginUpload(name raw: String, by owner: Account, declaredSize: Int64?, start: UploadStart = .empty) async throws -> FileUpload {
         let name = try Self.checkedName(raw)
-        if let declaredSize, declaredSize > limits.maxFileSize {
-            throw FileError.tooLarge(limit: limits.maxFileSize)
-        }
+        if let declaredSize { try policy.checkSize(declaredSize) }
         let (existing, othersUsage) = try await catalog.uploadCheck(name: name, ownerID: owner.id)
-        if let existing, existing.ownerID != owner.id {
-            throw FileError.ownedByAnother(name: name, owner: existing.ownerName)
-        }
-        if let quota = limits.quota, let declaredSize, othersUsage + declaredSize > quota {
-            throw FileError.quotaExceeded(quota: quota)
-        }
+        try FilePolicy.checkMayWrite(over: existing, by: owner.id)
+        if let declaredSize { try policy.checkQuota(othersUsage: othersUsage, plus: declaredSize) }
         let temporary = temporaryDirectory.appending(UUID().uuidString + ".part")
         let upload: FileUpload
         do {
@@ -203,7 +187,7 @@ package final class FileStore: Sendable {
                                 sha256: sha256, blob: blob, uploadedAtMillis: Timestamp.nowMillis())
         let previous: StoredFile?
         do {
-            previous = try await catalog.record(stored, quota: limits.quota)
+            previous = try await catalog.record(stored, policy: policy)
         } catch {
             await removeQuietly(blobPath)
             if let error = error as? FileError { throw error }

@@ -48,12 +48,8 @@ package final class FileUpload {
     private func append(_ bytes: ByteBuffer) async throws {
         guard !closed else { throw FileError.storage("write after the upload ended") }
         size += Int64(bytes.readableBytes)
-        if size > store.limits.maxFileSize {
-            throw FileError.tooLarge(limit: store.limits.maxFileSize)
-        }
-        if let quota = store.limits.quota, othersUsage + size > quota {
-            throw FileError.quotaExceeded(quota: quota)
-        }
+        try store.policy.checkSize(size)
+        try store.policy.checkQuota(othersUsage: othersUsage, plus: size)
         bytes.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
         if pending.readableBytes == 0 && bytes.readableBytes >= Self.blockSize {
             try await flush(bytes)

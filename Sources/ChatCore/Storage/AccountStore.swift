@@ -23,10 +23,12 @@ package protocol AccountStore: Sendable {
 
     func insertToken(hash: Data, accountID: Int64, nowMillis: Int64, expiresMillis: Int64) async throws
 
-    /// The account a token belongs to, if it is valid. Expiry slides: a token used more than an
-    /// hour after its last extension is extended again, so an active user is never logged out
-    /// while an unused token still runs out.
-    func account(tokenHash: Data, nowMillis: Int64, lifetimeMillis: Int64) async throws -> Account?
+    /// The account a token belongs to and the token's end, whatever that end is
+    /// (``TokenLifetime`` decides).
+    func token(hash: Data) async throws -> (account: Account, endMillis: Int64)?
+
+    /// Moves a token's end (``TokenLifetime/Verdict/extend(toMillis:)``).
+    func setTokenEnd(hash: Data, endMillis: Int64) async throws
 
     func deleteToken(hash: Data) async throws
 }

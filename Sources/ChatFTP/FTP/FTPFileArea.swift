@@ -29,7 +29,7 @@ package struct FTPFileArea: Sendable {
                 return .done
             case .checkRenameSource(let name):
                 let file = try await existing(name)
-                guard file.ownerID == account?.id else { throw FileError.notOwner(name: file.name, owner: file.ownerName) }
+                try FilePolicy.checkMayChange(file, by: account?.id)
                 return .done
             case .size(let name):
                 return .size(try await existing(name).size)
@@ -233,7 +233,7 @@ package struct FTPFileArea: Sendable {
 
     private func entry(_ file: StoredFile) -> FTPListing.Entry {
         FTPListing.Entry(name: file.name, ownerName: file.ownerName, size: file.size, modifiedMillis: file.uploadedAtMillis,
-                         userMayModify: account?.id == file.ownerID, unique: file.blob)
+                         userMayModify: FilePolicy.mayChange(file, by: account?.id), unique: file.blob)
     }
 
     /// The listing of the one directory, or of one file named by `path` (as `ls name` does).

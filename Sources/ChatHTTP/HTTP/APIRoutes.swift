@@ -67,7 +67,7 @@ package struct APIRoutes {
         } catch .rejected(let error) {
             throw APIError(error)
         }
-        var cookie = "\(PresentedToken.cookieName)=\(result.token); HttpOnly; SameSite=Strict; Path=/; Max-Age=\(accounts.tokenLifetimeMillis / 1000)"
+        var cookie = "\(PresentedToken.cookieName)=\(result.token); HttpOnly; SameSite=Strict; Path=/; Max-Age=\(accounts.tokenLifetime.millis / 1000)"
         if secureCookies { cookie += "; Secure" }
         var response = try JSONResponse.make(LoginResponse(token: result.token, username: result.account.name, created: result.created))
         response.headers[.setCookie] = cookie
@@ -89,16 +89,9 @@ package struct APIRoutes {
         guard let chatName = query["chat"].map(String.init), !chatName.isEmpty else {
             throw APIError.badRequest("missing query parameter 'chat'")
         }
-        let before = try query["before"].map { text -> Int64 in
-            guard let value = Int64(text), value >= 1 else { throw APIError.badRequest("'before' must be a positive message id") }
-            return value
-        }
-        let limit = try query["limit"].map { text -> Int in
-            guard let value = Int(text), ProtocolLimits.historyLimitRange.contains(value) else {
-                throw APIError.badRequest("'limit' must be between \(ProtocolLimits.historyLimitRange.lowerBound) and \(ProtocolLimits.historyLimitRange.upperBound)")
-            }
-            return value
-        } ?? ProtocolLimits.defaultHistoryLimit
+        // A query value that is not a number is refused as out of range, with the same words.
+        let before = try ProtocolLimits.historyBefore(query["before"].map { Int64($0) ?? 0 }).mapError(APIError.init).get()
+        let limit = try ProtocolLimits.historyLimit(query["limit"].map { Int64($0) ?? 0 }).mapError(APIError.init).get()
         let conversation: Conversation
         do {
             conversation = try await chat.resolve(ChatRef(wire: chatName), for: identity.account)

@@ -81,8 +81,8 @@ package struct FileRoutes {
     /// `POST /api/files` and `POST /upload`: a browser form with a `file` part.
     private func multipartUpload(_ request: Request, _ context: ChatRequestContext) async throws -> (response: Response, file: StoredFile) {
         let owner = try context.requireIdentity.account
-        if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > store.limits.maxFileSize + Self.multipartOverhead {
-            throw Self.apiError(FileError.tooLarge(limit: store.limits.maxFileSize), context: context)
+        if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > store.policy.largestBody(framing: Self.multipartOverhead) {
+            throw Self.apiError(FileError.tooLarge(limit: store.policy.maxFileSize), context: context)
         }
         let result: MultipartUpload.Result
         do {

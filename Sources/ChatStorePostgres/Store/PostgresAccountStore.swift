@@ -87,24 +87,18 @@ package struct PostgresAccountStore: AccountStore {
             """, logger: logger)
     }
 
-    package func account(tokenHash: Data, nowMillis: Int64, lifetimeMillis: Int64) async throws -> Account? {
+    package func token(hash: Data) async throws -> (account: Account, endMillis: Int64)? {
         let rows = try await client.query("""
-            SELECT a.id, a.name, t.expires_at FROM tokens t JOIN accounts a ON a.id = t.account_id WHERE t.hash = \(tokenHash)
+            SELECT a.id, a.name, t.expires_at FROM tokens t JOIN accounts a ON a.id = t.account_id WHERE t.hash = \(hash)
             """, logger: logger)
-        var found: (account: Account, expires: Int64)?
-        for try await (id, name, expires) in rows.decode((Int64, String, Int64).self) {
-            found = (Account(id: id, name: name), expires)
+        for try await (id, name, end) in rows.decode((Int64, String, Int64).self) {
+            return (Account(id: id, name: name), end)
         }
-        guard let found else { return nil }
-        if found.expires <= nowMillis {
-            try await deleteToken(hash: tokenHash)
-            return nil
-        }
-        let refreshed = nowMillis + lifetimeMillis
-        if refreshed - found.expires > 3_600_000 {
-            try await client.query("UPDATE tokens SET expires_at = \(refreshed) WHERE hash = \(tokenHash)", logger: logger)
-        }
-        return found.account
+        return nil
+    }
+
+    package func setTokenEnd(hash: Data, endMillis: Int64) async throws {
+        try await client.query("UPDATE tokens SET expires_at = \(endMillis) WHERE hash = \(hash)", logger: logger)
     }
 
     package func deleteToken(hash: Data) async throws {

@@ -28,17 +28,15 @@ package struct PostgresFileCatalog: FileCatalog {
         return (existing, try await Self.usage(client.query(Self.usageQuery(ownerID: ownerID, except: name), logger: logger)))
     }
 
-    package func record(_ stored: StoredFile, quota: Int64?) async throws -> StoredFile? {
+    package func record(_ stored: StoredFile, policy: FilePolicy) async throws -> StoredFile? {
         let logger = logger
         return try await database.transaction { connection in
             try await Self.lock(names: [stored.name], owner: stored.ownerID, on: connection, logger: logger)
             let existing = try await Self.file(named: stored.name, on: connection, logger: logger)
-            if let existing, existing.ownerID != stored.ownerID {
-                throw FileError.ownedByAnother(name: stored.name, owner: existing.ownerName)
-            }
-            if let quota {
+            try FilePolicy.checkMayWrite(over: existing, by: stored.ownerID)
+            if policy.quota != nil {
                 let others = try await Self.usage(connection.query(Self.usageQuery(ownerID: stored.ownerID, except: stored.name), logger: logger))
-                if others + stored.size > quota { throw FileError.quotaExceeded(quota: quota) }
+                try policy.checkQuota(othersUsage: others, plus: stored.size)
             }
             try await connection.query("""
                 INSERT INTO files (name, owner_id, owner_name, size, sha256, blob, uploaded_at)
@@ -56,12 +54,10 @@ package struct PostgresFileCatalog: FileCatalog {
         return try await database.transaction { connection in
             try await Self.lock(names: [source, target], owner: nil, on: connection, logger: logger)
             guard let file = try await Self.file(named: source, on: connection, logger: logger) else { throw FileError.notFound(source) }
-            guard file.ownerID == accountID else { throw FileError.notOwner(name: source, owner: file.ownerName) }
+            try FilePolicy.checkMayChange(file, by: accountID)
             guard target != source else { return (file, file, nil) }
             let existing = try await Self.file(named: target, on: connection, logger: logger)
-            if let existing, existing.ownerID != accountID {
-                throw FileError.ownedByAnother(name: target, owner: existing.ownerName)
-            }
+            try FilePolicy.checkMayWrite(over: existing, by: accountID)
             try await connection.query("DELETE FROM files WHERE name = \(target)", logger: logger)
             try await connection.query("UPDATE files SET name = \(target) WHERE name = \(source)", logger: logger)
             return (file, file.renamed(to: target), existing)
@@ -73,7 +69,7 @@ package struct PostgresFileCatalog: FileCatalog {
         return try await database.transaction { connection in
             try await Self.lock(names: [name], owner: nil, on: connection, logger: logger)
             guard let file = try await Self.file(named: name, on: connection, logger: logger) else { throw FileError.notFound(name) }
-            guard file.ownerID == accountID else { throw FileError.notOwner(name: name, owner: file.ownerName) }
+            try FilePolicy.checkMayChange(file, by: accountID)
             try await connection.query("DELETE FROM files WHERE name = \(name)", logger: logger)
             return file
         }

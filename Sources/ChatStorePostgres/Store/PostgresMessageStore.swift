@@ -26,7 +26,7 @@ package struct PostgresMessageStore: MessageStore, CommittedMessages {
         let senders = drafts.map(\.sender.id), senderNames = drafts.map(\.sender.name)
         let recipients = drafts.map { $0.recipient?.id ?? 0 }, recipientNames = drafts.map { $0.recipient?.name ?? "" }
         let conversations = drafts.map { draft in
-            draft.recipient.map { (min($0.id, draft.sender.id), max($0.id, draft.sender.id)) } ?? (0, 0)
+            Conversation.pair(draft.sender.id, draft.recipient?.id)
         }
         let lows = conversations.map(\.0), highs = conversations.map(\.1)
         let bodies = drafts.map(\.body)

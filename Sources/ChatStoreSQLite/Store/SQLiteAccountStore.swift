@@ -76,30 +76,23 @@ package struct SQLiteAccountStore: AccountStore {
         }
     }
 
-    package func account(tokenHash: Data, nowMillis: Int64, lifetimeMillis: Int64) async throws -> Account? {
+    package func token(hash: Data) async throws -> (account: Account, endMillis: Int64)? {
         // Rows are not Sendable: map them inside the closure, so that this is GRDB's async `read`.
         // The blocking one would hold a cooperative thread while waiting for a reader, and the
         // readers held by async reads are only released on a cooperative thread: a deadlock.
-        let found = try await database.pool.read { db in
+        try await database.pool.read { db in
             try Row.fetchOne(db, sql: """
                 SELECT a.id, a.name, t.expires_at FROM tokens t JOIN accounts a ON a.id = t.account_id
                 WHERE t.hash = ?
-                """, arguments: [tokenHash])
-                .map { (account: Account(id: $0["id"], name: $0["name"]), expires: $0["expires_at"] as Int64) }
+                """, arguments: [hash])
+                .map { (account: Account(id: $0["id"], name: $0["name"]), endMillis: $0["expires_at"] as Int64) }
         }
-        guard let found else { return nil }
-        let expires = found.expires
-        if expires <= nowMillis {
-            try await deleteToken(hash: tokenHash)
-            return nil
+    }
+
+    package func setTokenEnd(hash: Data, endMillis: Int64) async throws {
+        try await database.pool.write { db in
+            try db.execute(sql: "UPDATE tokens SET expires_at = ? WHERE hash = ?", arguments: [endMillis, hash])
         }
-        let refreshed = nowMillis + lifetimeMillis
-        if refreshed - expires > 3_600_000 {
-            try await database.pool.write { db in
-                try db.execute(sql: "UPDATE tokens SET expires_at = ? WHERE hash = ?", arguments: [refreshed, tokenHash])
-            }
-        }
-        return found.account
     }
 
     package func deleteToken(hash: Data) async throws {

@@ -22,15 +22,11 @@ package struct SQLiteFileCatalog: FileCatalog {
         }
     }
 
-    package func record(_ stored: StoredFile, quota: Int64?) async throws -> StoredFile? {
+    package func record(_ stored: StoredFile, policy: FilePolicy) async throws -> StoredFile? {
         try await database.pool.write { db in
             let existing = try Self.file(db, named: stored.name)
-            if let existing, existing.ownerID != stored.ownerID {
-                throw FileError.ownedByAnother(name: stored.name, owner: existing.ownerName)
-            }
-            if let quota, try Self.usage(db, ownerID: stored.ownerID, except: stored.name) + stored.size > quota {
-                throw FileError.quotaExceeded(quota: quota)
-            }
+            try FilePolicy.checkMayWrite(over: existing, by: stored.ownerID)
+            try policy.checkQuota(othersUsage: try Self.usage(db, ownerID: stored.ownerID, except: stored.name), plus: stored.size)
             try db.execute(sql: """
                 INSERT INTO files (name, owner_id, owner_name, size, sha256, blob, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (name) DO UPDATE SET owner_id = excluded.owner_id, owner_name = excluded.owner_name,
@@ -44,12 +40,10 @@ package struct SQLiteFileCatalog: FileCatalog {
         -> (original: StoredFile, renamed: StoredFile, replaced: StoredFile?) {
         try await database.pool.write { db in
             guard let file = try Self.file(db, named: source) else { throw FileError.notFound(source) }
-            guard file.ownerID == accountID else { throw FileError.notOwner(name: source, owner: file.ownerName) }
+            try FilePolicy.checkMayChange(file, by: accountID)
             guard target != source else { return (file, file, nil) }
             let existing = try Self.file(db, named: target)
-            if let existing, existing.ownerID != accountID {
-                throw FileError.ownedByAnother(name: target, owner: existing.ownerName)
-            }
+            try FilePolicy.checkMayWrite(over: existing, by: accountID)
             try db.execute(sql: "DELETE FROM files WHERE name = ?", arguments: [target])
             try db.execute(sql: "UPDATE files SET name = ? WHERE name = ?", arguments: [target, source])
             return (file, file.renamed(to: target), existing)
@@ -59,7 +53,7 @@ package struct SQLiteFileCatalog: FileCatalog {
     package func remove(named name: String, by accountID: Int64) async throws -> StoredFile {
         try await database.pool.write { db in
             guard let file = try Self.file(db, named: name) else { throw FileError.notFound(name) }
-            guard file.ownerID == accountID else { throw FileError.notOwner(name: name, owner: file.ownerName) }
+            try FilePolicy.checkMayChange(file, by: accountID)
             try db.execute(sql: "DELETE FROM files WHERE name = ?", arguments: [name])
             return file
         }

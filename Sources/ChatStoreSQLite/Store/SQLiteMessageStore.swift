@@ -15,7 +15,7 @@ package struct SQLiteMessageStore: MessageStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             return try drafts.map { draft in
-                let (lo, hi) = draft.recipient.map { (min($0.id, draft.sender.id), max($0.id, draft.sender.id)) } ?? (0, 0)
+                let (lo, hi) = Conversation.pair(draft.sender.id, draft.recipient?.id)
                 try statement.execute(arguments: [
                     draft.sender.id, draft.sender.name, draft.recipient?.id, draft.recipient?.name, lo, hi, draft.body, nowMillis,
                 ])

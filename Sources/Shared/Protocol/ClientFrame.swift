@@ -67,15 +67,9 @@ extension ClientFrame {
             return .users
         case "history":
             let chat = ChatRef(wire: try fields.string("chat"))
-            let before = try fields.optionalInteger("before")
-            if let before, before < 1 {
-                throw fields.reject(.badRequest, "'before' must be a positive message id")
-            }
-            let limit = try fields.optionalInteger("limit") ?? Int64(ProtocolLimits.defaultHistoryLimit)
-            guard ProtocolLimits.historyLimitRange.contains(Int(clamping: limit)) else {
-                throw fields.reject(.badRequest, "'limit' must be between \(ProtocolLimits.historyLimitRange.lowerBound) and \(ProtocolLimits.historyLimitRange.upperBound)")
-            }
-            return .history(chat: chat, before: before, limit: Int(limit))
+            let before = try fields.checked(ProtocolLimits.historyBefore(try fields.optionalInteger("before")))
+            let limit = try fields.checked(ProtocolLimits.historyLimit(try fields.optionalInteger("limit")))
+            return .history(chat: chat, before: before, limit: limit)
         case "read":
             let chat = ChatRef(wire: try fields.string("chat"))
             guard let upTo = try fields.optionalInteger("up_to") else {
@@ -100,6 +94,14 @@ private struct FieldReader {
 
     func reject(_ code: ErrorCode, _ message: String) -> FrameRejection {
         FrameRejection(ProtocolError(code, message), clientID: echoClientID)
+    }
+
+    /// The value of a shared rule's check, or its refusal as this frame's.
+    func checked<Value>(_ result: Result<Value, ProtocolError>) throws -> Value {
+        switch result {
+        case .success(let value): return value
+        case .failure(let error): throw FrameRejection(error, clientID: echoClientID)
+        }
     }
 
     func string(_ name: String) throws -> String {

@@ -11,6 +11,24 @@ public enum ProtocolLimits {
     public static let historyLimitRange = 1...200
     /// `limit` used when a `history` request does not give one.
     public static let defaultHistoryLimit = 50
+
+    /// The `limit` of a `history` request (WebSocket frame or HTTP query), or the refusal that
+    /// both doors send: absent means ``defaultHistoryLimit``.
+    public static func historyLimit(_ requested: Int64?) -> Result<Int, ProtocolError> {
+        guard let requested else { return .success(defaultHistoryLimit) }
+        guard historyLimitRange.contains(Int(clamping: requested)) else {
+            return .failure(ProtocolError(.badRequest,
+                "'limit' must be between \(historyLimitRange.lowerBound) and \(historyLimitRange.upperBound)"))
+        }
+        return .success(Int(requested))
+    }
+
+    /// The `before` of a `history` request: a message id, so positive.
+    public static func historyBefore(_ requested: Int64?) -> Result<Int64?, ProtocolError> {
+        guard let requested else { return .success(nil) }
+        guard requested >= 1 else { return .failure(ProtocolError(.badRequest, "'before' must be a positive message id")) }
+        return .success(requested)
+    }
     /// Default bound of one session's outbound queue, in bytes; passing it closes with 1008.
     public static let defaultOutboundQueueBytes = 1024 * 1024
     /// Largest `history` answer frame the server builds. A client that asks for 200 messages of

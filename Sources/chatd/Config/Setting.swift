@@ -1,4 +1,7 @@
+import ArgumentParser
 import ChatCore
+import ChatFTP
+import Shared
 
 /// Every setting of `chatd serve`, by the name it has everywhere: the flag is `--NAME`, the
 /// environment variable `CHATD_NAME` (upper case, `-` as `_`), the config file key `NAME`.
@@ -48,34 +51,57 @@ enum Setting: String, CaseIterable, Sendable {
         }
     }
 
-    /// The value used when no source sets it, as `check-config` prints it.
+    /// The value used when no source sets it, as `check-config` and `--help` print it: read off
+    /// a default ``ServerConfig``, so the defaults are written once, there.
     var defaultText: String {
-        switch self {
-        case .dataDir: "./data"
+        let config = ServerConfig()
+        let ftp = config.ftp ?? FTPServer.Configuration()
+        return switch self {
+        case .dataDir: config.dataDirectory
         case .database: "sqlite (DATA_DIR/chatd.sqlite)"
-        case .nodeTimeout: "15"
-        case .http: "127.0.0.1:8010"
-        case .headerTimeout: "10"
-        case .httpIdleTimeout: "300"
-        case .registration: "open"
-        case .maxFileSize: "1G"
-        case .quota: "0 (no limit)"
-        case .messageChars: "4000"
-        case .rate: "20/40"
-        case .logLevel: "info"
-        case .pingInterval: "30"
-        case .sessionQueue: "1M"
-        case .lockoutName: "5/300/60"
-        case .lockoutAddress: "50/60/60"
-        case .bcryptCost: "10"
-        case .tokenDays: "30"
+        case .nodeTimeout: "\(config.nodeTimeout)"
+        case .http: "\(config.httpHost):\(config.httpPort)"
+        case .headerTimeout: "\(config.headerTimeout)"
+        case .httpIdleTimeout: "\(config.httpIdleTimeout)"
+        case .registration: config.registration.rawValue
+        case .maxFileSize: ByteSize.text(config.maxFileSize)
+        case .quota: config.quota.map(ByteSize.text) ?? "0 (no limit)"
+        case .messageChars: "\(config.messageChars)"
+        case .rate: config.rate.isUnlimited ? "0 (no limit)" : "\(Self.number(config.rate.perSecond))/\(Self.number(config.rate.burst))"
+        case .logLevel: config.logLevel.rawValue
+        case .pingInterval: "\(config.pingInterval)"
+        case .sessionQueue: ByteSize.text(Int64(config.outboundQueueBytes))
+        case .lockoutName: Self.text(config.nameLockout)
+        case .lockoutAddress: Self.text(config.addressLockout)
+        case .bcryptCost: "\(config.bcryptCost)"
+        case .tokenDays: "\(config.tokenLifetimeDays)"
         case .tlsCert, .tlsKey: "none (plain HTTP and FTP)"
-        case .metrics: "off"
-        case .ftp: "127.0.0.1:2121"
-        case .ftpAnonymous, .ftpRequireTLS: "false"
-        case .ftpPassivePorts: "any free port"
-        case .ftpIdleTimeout: "300"
-        case .ftpMaxPerAddress: "16"
+        case .metrics: config.metrics.map { "\($0.host):\($0.port)" } ?? "off"
+        case .ftp: config.ftp.map { "\($0.host):\($0.port)" } ?? "off"
+        case .ftpAnonymous: "\(ftp.session.anonymousAllowed)"
+        case .ftpRequireTLS: "\(ftp.session.requireTLS)"
+        case .ftpPassivePorts: ftp.passivePorts.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "any free port"
+        case .ftpIdleTimeout: "\(ftp.idleTimeout.components.seconds)"
+        case .ftpMaxPerAddress: "\(ftp.maxConnectionsPerAddress)"
         }
+    }
+
+    /// The `--help` line: what it does, its environment variable, and its default.
+    func help(_ description: String, then note: String? = nil) -> ArgumentHelp {
+        let variable = isSwitch ? "\(environmentVariable)=1" : environmentVariable
+        return ArgumentHelp("\(description) (\(variable)).\(note.map { " \($0)." } ?? "") Default: \(defaultText)")
+    }
+
+    /// Set by a flag without a value (`--ftp-anonymous`); `1` or `0` elsewhere.
+    var isSwitch: Bool {
+        self == .ftpAnonymous || self == .ftpRequireTLS
+    }
+
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value))" : "\(value)"
+    }
+
+    private static func text(_ policy: LoginThrottle.Policy) -> String {
+        policy.failures == 0 ? "0 (off)" : "\(policy.failures)/\(number(policy.window))/\(number(policy.lockout))"
     }
 }

@@ -44,19 +44,8 @@ enum ChatServer {
     ///   - onReady: called once the HTTP listener is bound, with the real port (useful with port 0).
     static func run(config: ServerConfig, handleSignals: Bool, onReady: @escaping @Sendable (Handle) async -> Void) async throws(StartupError) {
         try prepareDataDirectory(config.dataDirectory)
-        let logFile = try LogFile(directory: config.dataDirectory)
-        var baseLogger = Logger(label: "chatd") { label in
-            var file = LogFileHandler(label: label, file: logFile)
-            file.logLevel = config.logLevel
-            guard config.logToStderr else { return file }
-            var stderr = StreamLogHandler.standardError(label: label)
-            stderr.logLevel = config.logLevel
-            return MultiplexLogHandler([stderr, file])
-        }
-        baseLogger.logLevel = config.logLevel
-        let logger = baseLogger
+        let (logger, logFile) = try ServerLogging.start(config)
         defer { logFile.flush() }
-
         let tls: TLSIdentity?
         do {
             tls = try config.tls.map { files throws(TLSIdentity.LoadError) in try TLSIdentity(files: files) }
@@ -69,105 +58,38 @@ enum ChatServer {
 
         // One node keeps lockouts, rate buckets and presence in memory; cluster nodes share them
         // through the database.
-        let loginGuard: any LoginGuard
-        let rateLimit: any MessageRateLimit
-        var presence: ClusterPresence?
-        switch storage.backend {
-        case .sqlite:
-            loginGuard = LocalLoginGuard(LoginThrottle(namePolicy: config.nameLockout, addressPolicy: config.addressLockout))
-            rateLimit = RateLimiter(rate: config.rate)
-        case .postgres(let database):
-            loginGuard = PostgresLoginGuard(database: database, namePolicy: config.nameLockout, addressPolicy: config.addressLockout)
-            rateLimit = PostgresRateLimiter(database: database, rate: config.rate)
-            presence = ClusterPresence(database: database, label: "\(ProcessInfo.processInfo.hostName) http=\(config.httpHost):\(config.httpPort)",
-                                       timeout: .seconds(config.nodeTimeout), logger: logger)
-        }
+        let shared = storage.sharedState(config, logger: logger)
         let accounts = Accounts(
-            store: storage.accounts,
-            hasher: PasswordHasher(cost: UInt8(config.bcryptCost)),
-            registration: config.registration,
-            loginGuard: loginGuard,
-            tokenLifetimeDays: config.tokenLifetimeDays,
-            logger: logger)
+            store: storage.accounts, hasher: PasswordHasher(cost: UInt8(config.bcryptCost)), registration: config.registration,
+            loginGuard: shared.loginGuard, tokenLifetimeDays: config.tokenLifetimeDays, logger: logger)
         let metricsEndpoint = config.metrics.map { _ in MetricsEndpoint() }
         let metrics = metricsEndpoint.map { ChatMetrics(factory: $0.factory) } ?? .disabled
-        let hub = ChatHub(logger: logger, metrics: metrics, relay: presence)
-        let cluster = try await Self.joinCluster(storage: storage, presence: presence, hub: hub, logger: logger)
+        let hub = ChatHub(logger: logger, metrics: metrics, relay: shared.presence)
+        let cluster = try await storage.joinCluster(presence: shared.presence, hub: hub, logger: logger)
         let health = StorageHealth(dataDirectory: config.dataDirectory, logger: logger)
         let log = MessageLog(store: storage.messages, hub: hub, delivery: cluster?.feed, health: health, logger: logger)
         let chat = ChatService(
-            accounts: accounts, hub: hub, log: log, messages: storage.messages, rateLimiter: rateLimit,
+            accounts: accounts, hub: hub, log: log, messages: storage.messages, rateLimiter: shared.rateLimit,
             limits: .init(messageChars: config.messageChars, fileBytes: config.maxFileSize, outboundQueueBytes: config.outboundQueueBytes),
             serverVersion: "chatd \(Chatd.version)", logger: logger)
-
+        // A file change reaches this node's sessions through the cluster when there is one, so
+        // every node sees it once and in the same order.
+        let announce: @Sendable (FileEvent) -> Void
+        if let cluster {
+            announce = { cluster.announce($0) }
+        } else {
+            announce = { hub.sendToAll(FrameEncoder.encode(.file($0))) }
+        }
         let files = FileStore(
             dataDirectory: config.dataDirectory, catalog: storage.files, shared: cluster != nil,
-            limits: .init(maxFileSize: config.maxFileSize, quota: config.quota), health: health, logger: logger
-        ) { change in
-            if let cluster {
-                cluster.announce(change)
-            } else {
-                hub.sendToAll(FrameEncoder.encode(.file(change)))
-            }
-        }
+            policy: FilePolicy(maxFileSize: config.maxFileSize, quota: config.quota), health: health, logger: logger,
+            onChange: announce)
         try await files.recover()
+        let ftp = try await bindFTP(config, tls: tls, metrics: metrics, files: files, accounts: accounts, logger: logger)
 
-        var ftp: FTPServer?
-        if var ftpConfiguration = config.ftp {
-            ftpConfiguration.tls = tls
-            ftpConfiguration.metrics = metrics
-            ftpConfiguration.session.tlsAvailable = tls != nil
-            do {
-                ftp = try await FTPServer.bind(configuration: ftpConfiguration, files: files, accounts: accounts, logger: logger)
-            } catch {
-                throw StartupError("cannot listen for FTP on \(ftpConfiguration.host):\(ftpConfiguration.port): \(StartupError.reason(error))")
-            }
-        }
-
-        let router = Router(context: ChatRequestContext.self)
-        if let metricsEndpoint {
-            metricsEndpoint.bootstrapGlobalSystem()
-            router.add(middleware: MetricsMiddleware())
-        }
-        router.add(middleware: SecurityHeadersMiddleware())
-        router.add(middleware: JSONErrorMiddleware())
-        APIRoutes(accounts: accounts, chat: chat, health: health, secureCookies: tls != nil).register(on: router)
-        FileRoutes(store: files, accounts: accounts, metrics: metrics).register(on: router)
-        WebRoutes(assets: WebAssets.bundled(logger: logger)).register(on: router)
-        let webSocket = ChatWebSocket(accounts: accounts, chat: chat)
-
-        let largestBody = config.maxFileSize + FileRoutes.multipartOverhead
-        // How long an HTTP connection may make no progress (`--http-idle-timeout`): Hummingbird's
-        // idle timeout between request parts, and OutputStallHandler's for a client that stops reading.
-        let idleTimeout = TimeAmount.seconds(Int64(config.httpIdleTimeout))
-        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
-            http1: .init(
-                // Made anew for every connection. Under TLS downloads go through buffers:
-                // sendfile(2) would bypass the encryption.
-                additionalChannelHandlers: tls == nil
-                    ? [FileRegionSplicerInstaller(), ExpectContinueHandler(largestBody: largestBody)]
-                    : [ExpectContinueHandler(largestBody: largestBody)],
-                idleTimeout: idleTimeout,
-                httpDecoderConfiguration: MalformedRequestResponder.decoderLimits),
-            ws: ChatWebSocket.configuration(pingInterval: config.pingInterval))
         let ready = ReadySignal()
-        let app = Application(
-            router: router,
-            server: HTTPServerBuilder { responder -> any ServerChildChannel in
-                let upgradable = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: channelConfiguration) { head, channel, logger in
-                    await webSocket.shouldUpgrade(head, channel: channel, logger: logger)
-                }
-                let plain = GuardedHTTPChannel(base: upgradable, headerTimeout: .seconds(Int64(config.headerTimeout)),
-                                               outputStallTimeout: idleTimeout)
-                guard let tls else { return plain }
-                return TLSServerChannel(base: plain, identity: tls)
-            },
-            configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: nil),
-            onServerRunning: { channel in
-                ready.fire(port: channel.localAddress?.port ?? config.httpPort)
-            },
-            logger: logger)
-
+        let app = HTTPDoorBuilder(config: config, accounts: accounts, chat: chat, files: files, health: health, metrics: metrics,
+                                  metricsEndpoint: metricsEndpoint, tls: tls).application(ready: ready, logger: logger)
         // shut down in reverse: the cluster node says goodbye after the listeners closed and
         // before the message log's last commit
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: log)]
@@ -182,9 +104,7 @@ enum ChatServer {
         services.append(.init(service: SessionCloser(hub: hub, logger: logger)))
         if handleSignals { services.append(.init(service: CertificateReloader(identity: tls, logger: logger))) }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: services,
-            gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
-            logger: logger)
+            services: services, gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger)
         // A long upload or download must not hold the process forever once asked to stop.
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(15)
         let group = ServiceGroup(configuration: groupConfiguration)
@@ -208,17 +128,8 @@ enum ChatServer {
         } catch {
             ready.fail()
             metricsReady.fail()
-            // The HTTP and metrics listeners bind concurrently: a failure names the one that did not come up.
-            let metricsDown = config.metrics.flatMap { metricsReady.hasFired ? nil : "\($0.host):\($0.port) (metrics)" }
-            switch (ready.hasFired, metricsDown) {
-            case (true, let metrics?):
-                throw StartupError("cannot listen on \(metrics): \(StartupError.reason(error))")
-            case (false, let metrics?):
-                throw StartupError("cannot listen on \(config.httpHost):\(config.httpPort) or \(metrics): \(StartupError.reason(error))")
-            case (false, nil):
-                throw StartupError("cannot listen on \(config.httpHost):\(config.httpPort): \(StartupError.reason(error))")
-            case (true, nil):
-                break
+            if let failure = listenerFailure(error, config: config, httpUp: ready.hasFired, metricsUp: metricsReady.hasFired) {
+                throw failure
             }
             logger.error("server stopped with an error", metadata: ["error": "\(error)"])
             throw StartupError("server stopped: \(error)")
@@ -228,18 +139,34 @@ enum ChatServer {
         logger.info("chatd stopped")
     }
 
-    /// With PostgreSQL: registers this node and builds what merges the other nodes' messages,
-    /// presence and file changes into this one's. `nil` with SQLite.
-    private static func joinCluster(storage: ChatStorage, presence: ClusterPresence?, hub: ChatHub,
-                                    logger: Logger) async throws(StartupError) -> ClusterNode? {
-        guard case .postgres(let database) = storage.backend, let presence else { return nil }
-        let store = PostgresMessageStore(database: database)
+    /// The FTP listener, bound before the services start so that a taken port fails start-up
+    /// with its name; `nil` with `--ftp off`.
+    private static func bindFTP(_ config: ServerConfig, tls: TLSIdentity?, metrics: ChatMetrics, files: FileStore, accounts: Accounts,
+                                logger: Logger) async throws(StartupError) -> FTPServer? {
+        guard var configuration = config.ftp else { return nil }
+        configuration.tls = tls
+        configuration.metrics = metrics
+        configuration.session.tlsAvailable = tls != nil
         do {
-            let feed = MessageFeed(store: store, hub: hub, startAfter: try await store.newestID(), logger: logger)
-            try await presence.register()
-            return ClusterNode(database: database, presence: presence, feed: feed, hub: hub, logger: logger)
+            return try await FTPServer.bind(configuration: configuration, files: files, accounts: accounts, logger: logger)
         } catch {
-            throw StartupError("cannot join the cluster in \(database.location): \(PostgresDatabase.describe(error))")
+            throw StartupError("cannot listen for FTP on \(configuration.host):\(configuration.port): \(StartupError.reason(error))")
+        }
+    }
+
+    /// The HTTP and metrics listeners bind concurrently, as the service group starts: a failure
+    /// names the one that did not come up. `nil` when both were up (the error came later).
+    private static func listenerFailure(_ error: any Error, config: ServerConfig, httpUp: Bool, metricsUp: Bool) -> StartupError? {
+        let metricsDown = config.metrics.flatMap { metricsUp ? nil : "\($0.host):\($0.port) (metrics)" }
+        switch (httpUp, metricsDown) {
+        case (true, let metrics?):
+            return StartupError("cannot listen on \(metrics): \(StartupError.reason(error))")
+        case (false, let metrics?):
+            return StartupError("cannot listen on \(config.httpHost):\(config.httpPort) or \(metrics): \(StartupError.reason(error))")
+        case (false, nil):
+            return StartupError("cannot listen on \(config.httpHost):\(config.httpPort): \(StartupError.reason(error))")
+        case (true, nil):
+            return nil
         }
     }
 

@@ -1,4 +1,5 @@
 import ChatCore
+import Foundation
 import ChatStorePostgres
 import ChatStoreSQLite
 import Logging
@@ -9,7 +10,8 @@ import Logging
 struct ChatStorage: Sendable {
     enum Backend: Sendable {
         case sqlite(ChatDatabase)
-        case postgres(PostgresDatabase)
+        /// With the message store, which the cluster's feed reads committed messages from.
+        case postgres(PostgresDatabase, PostgresMessageStore)
     }
 
     let backend: Backend
@@ -26,8 +28,46 @@ struct ChatStorage: Sendable {
                                messages: SQLiteMessageStore(database: database), files: SQLiteFileCatalog(database: database))
         case .postgres(let location):
             let database = try await PostgresDatabase.open(location, logger: logger)
-            return ChatStorage(backend: .postgres(database), accounts: PostgresAccountStore(database: database),
-                               messages: PostgresMessageStore(database: database), files: PostgresFileCatalog(database: database))
+            let messages = PostgresMessageStore(database: database)
+            return ChatStorage(backend: .postgres(database, messages), accounts: PostgresAccountStore(database: database),
+                               messages: messages, files: PostgresFileCatalog(database: database))
+        }
+    }
+
+    /// What one node keeps in memory and a cluster shares through the database: login lockouts,
+    /// rate buckets, and (in a cluster) presence.
+    struct SharedState: Sendable {
+        let loginGuard: any LoginGuard
+        let rateLimit: any MessageRateLimit
+        /// `nil` on one node.
+        let presence: ClusterPresence?
+    }
+
+    func sharedState(_ config: ServerConfig, logger: Logger) -> SharedState {
+        switch backend {
+        case .sqlite:
+            return SharedState(
+                loginGuard: LocalLoginGuard(LoginThrottle(namePolicy: config.nameLockout, addressPolicy: config.addressLockout)),
+                rateLimit: RateLimiter(rate: config.rate), presence: nil)
+        case .postgres(let database, _):
+            return SharedState(
+                loginGuard: PostgresLoginGuard(database: database, namePolicy: config.nameLockout, addressPolicy: config.addressLockout),
+                rateLimit: PostgresRateLimiter(database: database, rate: config.rate),
+                presence: ClusterPresence(database: database, label: "\(ProcessInfo.processInfo.hostName) http=\(config.httpHost):\(config.httpPort)",
+                                          timeout: .seconds(config.nodeTimeout), logger: logger))
+        }
+    }
+
+    /// With PostgreSQL: registers this node and builds what merges the other nodes' messages,
+    /// presence and file changes into this one's. `nil` with SQLite.
+    func joinCluster(presence: ClusterPresence?, hub: ChatHub, logger: Logger) async throws(StartupError) -> ClusterNode? {
+        guard case .postgres(let database, let messages) = backend, let presence else { return nil }
+        do {
+            let feed = MessageFeed(store: messages, hub: hub, startAfter: try await messages.newestID(), logger: logger)
+            try await presence.register()
+            return ClusterNode(database: database, presence: presence, feed: feed, hub: hub, logger: logger)
+        } catch {
+            throw StartupError("cannot join the cluster in \(database.location): \(PostgresDatabase.describe(error))")
         }
     }
 
@@ -49,7 +89,7 @@ struct ChatStorage: Sendable {
             } catch {
                 logger.error("closing the database failed", metadata: ["error": "\(error)"])
             }
-        case .postgres(let database):
+        case .postgres(let database, _):
             database.close()
             logger.info("database connections closed")
         }

@@ -1,13 +1,11 @@
 import NIOCore
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
 @testable import ChatTLS
-@testable import ChatHTTP
 @testable import ChatFTP
+import ChatTestSupport
+
 
 /// Reply framing (RFC 959 §4.2) and the named replies.
 @Suite("FTP replies")

@@ -3,72 +3,15 @@ import NIOCore
 import Shared
 import Synchronization
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
-@testable import ChatTLS
-@testable import ChatHTTP
-@testable import ChatFTP
+import ChatTestSupport
 
-/// The `file` events a store emitted, in order.
-final class EventLog: Sendable {
-    let events = Mutex<[FileEvent]>([])
-}
 
 /// The file area on a real directory and a real SQLite file.
 @Suite("File store")
 struct FileStoreTests {
-    struct Fixture {
-        let directory: String
-        let database: ChatDatabase
-        let store: FileStore
-        let events: EventLog
-        let alice: Account
-        let bob: Account
-
-        init(maxFileSize: Int64 = 1 << 20, quota: Int64? = nil, directory: String = makeTemporaryDirectory()) async throws {
-            self.directory = directory
-            database = try ChatDatabase(dataDirectory: directory, logger: quietLogger)
-            let events = EventLog()
-            self.events = events
-            store = FileStore(dataDirectory: directory, catalog: SQLiteFileCatalog(database: database), limits: .init(maxFileSize: maxFileSize, quota: quota),
-                              logger: quietLogger) { change in events.events.withLock { $0.append(change) } }
-            try await store.recover()
-            let accounts = SQLiteAccountStore(database: database)
-            if let existing = try await accounts.account(nameKey: "alice") {
-                alice = existing
-            } else {
-                alice = try await accounts.create(name: "alice", passwordHash: "x", nowMillis: 0)
-            }
-            if let existing = try await accounts.account(nameKey: "bob") {
-                bob = existing
-            } else {
-                bob = try await accounts.create(name: "bob", passwordHash: "x", nowMillis: 0)
-            }
-        }
-
-        func put(_ name: String, _ text: String, by owner: Account) async throws -> (StoredFile, replaced: Bool) {
-            let upload = try await store.beginUpload(name: name, by: owner, declaredSize: nil)
-            try await upload.write(ByteBuffer(string: text))
-            return try await upload.commit()
-        }
-
-        func content(_ name: String) async throws -> String {
-            let (file, handle) = try await store.open(named: name)
-            var bytes = ByteBuffer()
-            for try await var chunk in handle.readChunks(in: 0..<file.size, chunkLength: .kibibytes(64)) {
-                bytes.writeBuffer(&chunk)
-            }
-            try await handle.close()
-            return String(buffer: bytes)
-        }
-
-        func entries(_ sub: String) throws -> [String] {
-            try FileManager.default.contentsOfDirectory(atPath: directory + "/files/" + sub)
-        }
-    }
+    typealias Fixture = FileStoreFixture
 
     @Test func uploadReplaceAndDeleteWithEvents() async throws {
         let f = try await Fixture()

@@ -3,14 +3,13 @@ import Hummingbird
 import NIOCore
 import Shared
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
 @testable import ChatTLS
 @testable import ChatHTTP
 @testable import ChatFTP
+import ChatTestSupport
+
 
 /// Inputs the fuzzers (Tests/Fuzz, `make fuzz`) found to break chatd, kept as tests.
 ///
@@ -94,7 +93,7 @@ struct FuzzRegressionTests {
 
     /// One `MultipartUpload.read` on a real file store; a refusal is fine, only the process matters.
     static func readForm(contentType: String, body: String, latin1: Bool = false, swallow: Bool = true) async throws {
-        let fixture = try await FileStoreTests.Fixture()
+        let fixture = try await FileStoreFixture()
         let bytes = latin1 ? Array(body.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }) : Array(body.utf8)
         let chunks = RequestBody(buffer: ByteBuffer(bytes: bytes))
         if swallow {

@@ -1,14 +1,12 @@
 import NIOCore
 import NIOEmbedded
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
 @testable import ChatTLS
-@testable import ChatHTTP
 @testable import ChatFTP
+import ChatTestSupport
+
 
 /// The control connection's line splitter, on an embedded channel.
 @Suite("FTP line decoder")

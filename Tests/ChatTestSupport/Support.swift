@@ -3,34 +3,28 @@ import Logging
 import NIOCore
 import NIOPosix
 import Shared
+import ChatCore
+import ChatStoreSQLite
 import Synchronization
 
-@testable import chatd
-@testable import ChatCore
-@testable import ChatStoreSQLite
-@testable import ChatStorePostgres
-@testable import ChatTLS
-@testable import ChatHTTP
-@testable import ChatFTP
-
 /// A fresh data directory under the system temporary directory.
-func makeTemporaryDirectory() -> String {
+package func makeTemporaryDirectory() -> String {
     let path = NSTemporaryDirectory() + "chatd-tests-" + UUID().uuidString
     try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
 
-let quietLogger = Logger(label: "chatd-tests") { _ in SwiftLogNoOpLogHandler() }
+package let quietLogger = Logger(label: "chatd-tests") { _ in SwiftLogNoOpLogHandler() }
 
 /// The chat core wired as the server wires it (real SQLite file, real hub, real message log),
 /// with no sockets: sessions are read straight from their outbound queues.
-struct ChatCore {
-    let database: ChatDatabase
-    let accounts: Accounts
-    let chat: ChatService
-    let logTask: Task<Void, any Error>
+package struct ChatCore {
+    package let database: ChatDatabase
+    package let accounts: Accounts
+    package let chat: ChatService
+    package let logTask: Task<Void, any Error>
 
-    init(rate: RateLimiter.Rate = .unlimited, messageChars: Int = 4000) throws {
+    package init(rate: RateLimiter.Rate = .unlimited, messageChars: Int = 4000) throws {
         let directory = makeTemporaryDirectory()
         database = try ChatDatabase(dataDirectory: directory, logger: quietLogger)
         accounts = Accounts(store: SQLiteAccountStore(database: database), hasher: PasswordHasher(cost: 10), registration: .open,
@@ -45,40 +39,40 @@ struct ChatCore {
     }
 
     /// Creates an account directly in the store (no bcrypt cost) and returns an identity for it.
-    func user(_ name: String) async throws -> Accounts.Identity {
+    package func user(_ name: String) async throws -> Accounts.Identity {
         let account = try await accounts.store.create(name: name, passwordHash: "x", nowMillis: Timestamp.nowMillis())
         return Accounts.Identity(account: account, tokenHash: Data(name.utf8))
     }
 
     /// Opens a session and returns it with its welcome.
-    func connect(_ identity: Accounts.Identity, queueLimit: Int = 1 << 20) async throws -> (ChatSession, ServerFrame.Welcome) {
+    package func connect(_ identity: Accounts.Identity, queueLimit: Int = 1 << 20) async throws -> (ChatSession, ServerFrame.Welcome) {
         let session = ChatSession(identity: identity, queueLimit: queueLimit, logger: quietLogger) { _ in }
         let (frame, _) = try await chat.open(session)
         guard case .welcome(let welcome) = try decode(frame) else { throw TestFailure("first frame was not welcome") }
         return (session, welcome)
     }
 
-    func send(_ json: String, from session: ChatSession) async {
+    package func send(_ json: String, from session: ChatSession) async {
         await chat.handle(text: json, from: session)
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+package struct TestFailure: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
-func decode(_ buffer: ByteBuffer) throws -> ServerFrame {
+package func decode(_ buffer: ByteBuffer) throws -> ServerFrame {
     try JSONDecoder().decode(ServerFrame.self, from: Data(buffer.readableBytesView))
 }
 
-func decode(_ frame: WireFrame) throws -> ServerFrame {
+package func decode(_ frame: WireFrame) throws -> ServerFrame {
     try decode(frame.payload)
 }
 
 extension ChatSession {
     /// The next `count` frames this session was sent, waiting at most `seconds`.
-    func frames(_ count: Int, within seconds: Double = 5) async throws -> [ServerFrame] {
+    package func frames(_ count: Int, within seconds: Double = 5) async throws -> [ServerFrame] {
         var result: [ServerFrame] = []
         let deadline = ContinuousClock.now.advanced(by: .seconds(seconds))
         while result.count < count {
@@ -102,13 +96,13 @@ extension ChatSession {
         return result
     }
 
-    func frame() async throws -> ServerFrame {
+    package func frame() async throws -> ServerFrame {
         try await frames(1)[0]
     }
 
     /// The test's writer for this session, attached on first use (what was queued before is its
     /// first batch).
-    var testDrain: TestDrain {
+    package var testDrain: TestDrain {
         TestDrain.registry.withLock { drains in
             if let drain = drains[id] { return drain }
             let drain = TestDrain(queue: queue)
@@ -121,18 +115,18 @@ extension ChatSession {
 
 /// A session writer for tests: instead of a socket, each batch, close or end the queue gives it is
 /// kept for ``next()``. It is scheduled and drains exactly as ``SessionWriter`` does.
-final class TestDrain: OutboundDrain {
-    static let registry = Mutex<[UInt64: TestDrain]>([:])
+package final class TestDrain: OutboundDrain {
+    package static let registry = Mutex<[UInt64: TestDrain]>([:])
 
-    let eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
+    package let eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
     private let queue: OutboundQueue
     private let state = Mutex<(taken: [OutboundQueueState.Next], waiter: CheckedContinuation<OutboundQueueState.Next?, Never>?)>(([], nil))
 
-    init(queue: OutboundQueue) {
+    package init(queue: OutboundQueue) {
         self.queue = queue
     }
 
-    func drain() {
+    package func drain() {
         while true {
             let next = queue.takeForWriting()
             if case .wait = next { return }
@@ -144,7 +138,7 @@ final class TestDrain: OutboundDrain {
     }
 
     /// What the queue gave next, waiting for it; `nil` if the waiting task is cancelled.
-    func next() async -> OutboundQueueState.Next? {
+    package func next() async -> OutboundQueueState.Next? {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let ready = state.withLock { state -> OutboundQueueState.Next? in

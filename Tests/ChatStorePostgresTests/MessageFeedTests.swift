@@ -1,14 +1,10 @@
 import Logging
 import Synchronization
 import Testing
-
-@testable import chatd
 @testable import ChatCore
-@testable import ChatStoreSQLite
 @testable import ChatStorePostgres
-@testable import ChatTLS
-@testable import ChatHTTP
-@testable import ChatFTP
+import ChatTestSupport
+
 
 /// The cluster's delivery loop without a database: committed messages come from an in-memory
 /// table, deliveries are recorded. What must hold: every message is delivered once, in id order,

@@ -1,13 +1,12 @@
 import Shared
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
 @testable import ChatTLS
 @testable import ChatHTTP
 @testable import ChatFTP
+import ChatTestSupport
+
 
 @Suite("Range requests")
 struct ByteRangeRequestTests {

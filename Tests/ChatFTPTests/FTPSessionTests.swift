@@ -1,13 +1,11 @@
 import NIOCore
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
 @testable import ChatTLS
-@testable import ChatHTTP
 @testable import ChatFTP
+import ChatTestSupport
+
 
 /// The FTP control-connection state machine, driven command by command without sockets.
 @Suite("FTP session")

@@ -6,14 +6,13 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
 @testable import ChatTLS
 @testable import ChatHTTP
 @testable import ChatFTP
+import ChatTestSupport
+
 
 @Suite("Zero-copy downloads")
 struct FileRegionSplicerTests {

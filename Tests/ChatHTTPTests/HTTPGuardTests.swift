@@ -3,14 +3,13 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
 @testable import ChatTLS
 @testable import ChatHTTP
 @testable import ChatFTP
+import ChatTestSupport
+
 
 /// Stands in for a socket's half-close, which an embedded channel does not have (it closes
 /// entirely on any close): records a close of the output and keeps the channel open.

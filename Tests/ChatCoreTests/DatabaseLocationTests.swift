@@ -1,12 +1,8 @@
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
-@testable import ChatTLS
-@testable import ChatHTTP
-@testable import ChatFTP
+import ChatTestSupport
+
 
 /// `--database`: what users write (libpq's URL form) is understood, mistakes are named, and a
 /// password never appears in an error or a printed location.

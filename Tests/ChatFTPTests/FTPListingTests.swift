@@ -1,13 +1,11 @@
 import NIOCore
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
 @testable import ChatTLS
-@testable import ChatHTTP
 @testable import ChatFTP
+import ChatTestSupport
+
 
 /// LIST, NLST, MLSD/MLST and MDTM text.
 @Suite("FTP listings")

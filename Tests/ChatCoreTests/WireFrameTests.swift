@@ -3,14 +3,10 @@ import NIOEmbedded
 import NIOWebSocket
 import Shared
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
-@testable import ChatTLS
-@testable import ChatHTTP
-@testable import ChatFTP
+import ChatTestSupport
+
 
 @Suite("Wire frames")
 struct WireFrameTests {

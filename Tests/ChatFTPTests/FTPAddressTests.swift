@@ -1,13 +1,11 @@
 import NIOCore
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
 @testable import ChatTLS
-@testable import ChatHTTP
 @testable import ChatFTP
+import ChatTestSupport
+
 
 /// PASV/EPSV replies, PORT/EPRT arguments, and RFC 2577's bounce rule.
 @Suite("FTP addresses")

@@ -1,13 +1,12 @@
 import Foundation
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
 @testable import ChatTLS
 @testable import ChatHTTP
 @testable import ChatFTP
+import ChatTestSupport
+
 
 /// The browser UI's files as chatd loads them: every file under the directory, with its type and
 /// an ETag that follows the content.

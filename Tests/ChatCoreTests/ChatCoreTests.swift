@@ -2,14 +2,10 @@ import Foundation
 import NIOCore
 import Shared
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
-@testable import ChatTLS
-@testable import ChatHTTP
-@testable import ChatFTP
+import ChatTestSupport
+
 
 /// The chat core against a real SQLite file, without sockets.
 @Suite("Chat core")

@@ -1,14 +1,10 @@
 import Foundation
 import Shared
 import Testing
-
-@testable import chatd
 @testable import ChatCore
-@testable import ChatStoreSQLite
 @testable import ChatStorePostgres
-@testable import ChatTLS
-@testable import ChatHTTP
-@testable import ChatFTP
+import ChatTestSupport
+
 
 /// The NOTIFY payloads nodes exchange: each kind survives the trip, and anything else (another
 /// version's event, somebody else's NOTIFY) is ignored rather than misread.

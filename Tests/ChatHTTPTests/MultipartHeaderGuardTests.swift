@@ -1,12 +1,11 @@
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
 @testable import ChatTLS
 @testable import ChatHTTP
 @testable import ChatFTP
+import ChatTestSupport
+
 
 @Suite("Multipart header guard")
 struct MultipartHeaderGuardTests {

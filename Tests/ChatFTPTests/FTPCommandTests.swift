@@ -1,13 +1,11 @@
 import NIOCore
 import Testing
-
-@testable import chatd
 @testable import ChatCore
 @testable import ChatStoreSQLite
-@testable import ChatStorePostgres
 @testable import ChatTLS
-@testable import ChatHTTP
 @testable import ChatFTP
+import ChatTestSupport
+
 
 /// The control-connection parser: every verb, every fixed grammar, every refusal code.
 @Suite("FTP command parsing")
