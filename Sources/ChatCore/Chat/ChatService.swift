@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import Shared
@@ -17,10 +18,10 @@ package final class ChatService: Sendable {
         }
     }
 
-    package let accounts: Accounts
-    package let hub: ChatHub
-    package let log: MessageLog
-    package let messages: any MessageStore
+    let accounts: Accounts
+    let hub: ChatHub
+    let log: MessageLog
+    let messages: any MessageStore
     package let rateLimiter: any MessageRateLimit
     package let limits: Limits
     package let serverVersion: String
@@ -104,9 +105,7 @@ package final class ChatService: Sendable {
             session.send(FrameEncoder.encode(.users(try await userList())))
 
         case .history(let chat, let before, let limit):
-            let conversation = try await resolve(chat, for: session.account)
-            let page = try await messages.history(conversation, before: before, limit: limit, maxBytes: ProtocolLimits.maxHistoryFrameBytes)
-            session.send(FrameEncoder.encode(.history(.init(chat: conversation.wireName, messages: page.messages, hasMore: page.hasMore))))
+            session.send(FrameEncoder.encode(.history(try await history(chat, for: session.account, before: before, limit: limit))))
 
         case .read(let chat, let upTo):
             let conversation = try await resolve(chat, for: session.account)
@@ -135,6 +134,23 @@ package final class ChatService: Sendable {
             throw FrameRejection(ProtocolError(.rateLimited, "too many messages; slow down"), clientID: draft.clientID)
         }
         await log.append(MessageLog.Entry(draft: draft, origin: session))
+    }
+
+    /// A page of a chat's history as `account` sees it, the same for the WebSocket and the HTTP
+    /// door: at most `limit` messages before `before`, and never more than fits a frame
+    /// (``ProtocolLimits/maxHistoryFrameBytes``).
+    package func history(_ chat: ChatRef, for account: Account, before: Int64?, limit: Int) async throws -> ServerFrame.History {
+        let conversation = try await resolve(chat, for: account)
+        let page = try await messages.history(conversation, before: before, limit: limit, maxBytes: ProtocolLimits.maxHistoryFrameBytes)
+        return ServerFrame.History(chat: conversation.wireName, messages: page.messages, hasMore: page.hasMore)
+    }
+
+    /// Counters the doors add to (frames out, slow-consumer closes).
+    package var metrics: ChatMetrics { hub.metrics }
+
+    /// Closes every session opened with a token, once it is logged out.
+    package func closeSessions(tokenHash: Data) {
+        hub.closeSessions(tokenHash: tokenHash)
     }
 
     /// The conversation a `chat` field names, from the point of view of `account`.

@@ -77,7 +77,7 @@ package struct APIRoutes {
     @Sendable package func logout(request: Request, context: ChatRequestContext) async throws -> Response {
         let identity = try context.requireIdentity
         try await accounts.logout(identity)
-        chat.hub.closeSessions(tokenHash: identity.tokenHash)
+        chat.closeSessions(tokenHash: identity.tokenHash)
         var cookie = "\(PresentedToken.cookieName)=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"
         if secureCookies { cookie += "; Secure" }
         return Response(status: .noContent, headers: [.setCookie: cookie])
@@ -92,14 +92,13 @@ package struct APIRoutes {
         // A query value that is not a number is refused as out of range, with the same words.
         let before = try ProtocolLimits.historyBefore(query["before"].map { Int64($0) ?? 0 }).mapError(APIError.init).get()
         let limit = try ProtocolLimits.historyLimit(query["limit"].map { Int64($0) ?? 0 }).mapError(APIError.init).get()
-        let conversation: Conversation
+        let page: ServerFrame.History
         do {
-            conversation = try await chat.resolve(ChatRef(wire: chatName), for: identity.account)
+            page = try await chat.history(ChatRef(wire: chatName), for: identity.account, before: before, limit: limit)
         } catch let rejection as FrameRejection {
             throw APIError(rejection.error)
         }
-        let page = try await chat.messages.history(conversation, before: before, limit: limit, maxBytes: ProtocolLimits.maxHistoryFrameBytes)
-        return HistoryResponse(chat: conversation.wireName, messages: page.messages, hasMore: page.hasMore)
+        return HistoryResponse(chat: page.chat, messages: page.messages, hasMore: page.hasMore)
     }
 
     package init(accounts: Accounts, chat: ChatService, health: StorageHealth, secureCookies: Bool) {

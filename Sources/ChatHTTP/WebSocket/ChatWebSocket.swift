@@ -71,7 +71,7 @@ package struct ChatWebSocket: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 if let reason = await writer.closeRequested() {
-                    if reason == .slowConsumer { chat.hub.metrics.slowConsumerCloses.increment() }
+                    if reason == .slowConsumer { chat.metrics.slowConsumerCloses.increment() }
                     try await outbound.close(WebSocketErrorCode(codeNumber: Int(reason.code)), reason: reason.reason)
                 }
             }
@@ -108,7 +108,7 @@ package struct ChatWebSocket: Sendable {
         let welcome = try await chat.open(session)
         do {
             let writer = try await SessionWriter.make(channel: channel, queue: session.queue, skippingMessagesUpTo: welcome.lastID,
-                                                      framesOut: chat.hub.metrics.framesOut)
+                                                      framesOut: chat.metrics.framesOut)
             try await writer.write(welcome.frame)
             session.attach(writer)
             return writer
