@@ -116,3 +116,27 @@ def click_delete(driver, name: str) -> None:
         if (button) { setTimeout(() => button.click(), 0); return true; }
         return false;
     """, name)), message=f"no delete button for {name}")
+
+
+def signed_in_pair(server, make_driver=new_browser):
+    """Two browsers signed in as new users Alice… and Bob… on `server`, each showing the other
+    online (Bob's join reaches Alice live): a generator for a module fixture, yielding
+    [(driver, name), (driver, name)] and closing both browsers afterwards."""
+    from conftest import unique_name
+    drivers = []
+    try:
+        pair = []
+        for prefix in ("Alice", "Bob"):
+            driver = make_driver()
+            drivers.append(driver)
+            name = unique_name(prefix)
+            login(driver, server.base, name)
+            pair.append((driver, name))
+        for driver, _ in pair:
+            other = pair[1][1] if driver is pair[0][0] else pair[0][1]
+            wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'#user-list li.user.online[data-user="{other}"]'),
+                 message=f"{other} not shown online")
+        yield pair
+    finally:
+        for driver in drivers:
+            driver.quit()

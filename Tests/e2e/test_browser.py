@@ -16,7 +16,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 
-from browser import (badge_text, click_delete, file_names, file_row, login, message_texts, new_browser, send, severe_console_errors, tab,
+from browser import (badge_text, signed_in_pair, click_delete, file_names, file_row, login, message_texts, new_browser, send, severe_console_errors, tab,
                      wait, wait_message, wait_online)
 from conftest import PASSWORD, QUIET_FLAGS, connect_user, free_port, http, run, unique_name
 from filearea import listed, put
@@ -30,24 +30,7 @@ EXPECTED_CONSOLE = re.compile(r"/api/(me|login) - Failed to load resource: the s
 @pytest.fixture(scope="module")
 def alice_bob(server):
     """Two signed-in browsers on the module's server: (driver, name) pairs."""
-    drivers = []
-    try:
-        pair = []
-        for prefix in ("Alice", "Bob"):
-            driver = new_browser()
-            drivers.append(driver)
-            name = unique_name(prefix)
-            login(driver, server.base, name)
-            pair.append((driver, name))
-        # each sees the other in the users panel (Bob's join reaches Alice live)
-        for driver, _ in pair:
-            other = pair[1][1] if driver is pair[0][0] else pair[0][1]
-            wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'#user-list li.user.online[data-user="{other}"]'),
-                 message=f"{other} not shown online")
-        yield pair
-    finally:
-        for driver in drivers:
-            driver.quit()
+    yield from signed_in_pair(server)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from browser import login, message_texts, new_browser, send, severe_console_errors, tab, wait, wait_message, wait_online
+from browser import login, signed_in_pair, message_texts, new_browser, send, severe_console_errors, tab, wait, wait_message, wait_online
 from conftest import PASSWORD, QUIET_FLAGS, connect_user, run, unique_name
 
 SHOTS = "/tmp/shots/browser"
@@ -22,24 +22,8 @@ SHOTS = "/tmp/shots/browser"
 
 @pytest.fixture(scope="module")
 def pair(server):
-    """Two signed-in browsers on the module's server: (driver, name) pairs."""
-    drivers = []
-    try:
-        result = []
-        for prefix in ("Alice", "Bob"):
-            driver = desktop(new_browser(1280, 800))
-            drivers.append(driver)
-            name = unique_name(prefix)
-            login(driver, server.base, name)
-            result.append((driver, name))
-        for driver, _ in result:
-            other = result[1][1] if driver is result[0][0] else result[0][1]
-            wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'#user-list li.user.online[data-user="{other}"]'),
-                 message=f"{other} not shown online")
-        yield result
-    finally:
-        for driver in drivers:
-            driver.quit()
+    """Two signed-in browsers on the module's server, at an exact 1280×800: (driver, name) pairs."""
+    yield from signed_in_pair(server, lambda: desktop(new_browser(1280, 800)))
 
 
 @pytest.fixture(scope="module")
