@@ -6,7 +6,7 @@ import NIOPosix
 import Shared
 import _NIOFileSystem
 
-/// The shared file area, for every door (HTTP now, FTP next): names, ownership, size limit and
+/// The shared file area, for every door (HTTP and FTP): names, ownership, size limit and
 /// quota, atomic uploads, and the `file` events. No door holds rules of its own.
 ///
 /// Content lives under server-generated names in `files/blobs`; the user-facing name, owner,

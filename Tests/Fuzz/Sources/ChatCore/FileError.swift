@@ -1,0 +1,1 @@
+../../../../Sources/ChatCore/Files/FileError.swift
