@@ -108,6 +108,22 @@ def test_user_commands_other_than_add_refuse_a_directory_without_data(tmp_path, 
     assert list(empty.iterdir()) == []
 
 
+def test_user_add_hashes_at_the_servers_bcrypt_cost(tmp_path):
+    """`chatd user add` hashes at `--bcrypt-cost` (or CHATD_BCRYPT_COST), by default at chatd
+    serve's default: an operator's hash is as slow to guess as one chatd makes."""
+    import sqlite3
+    data = tmp_path / "d"
+    data.mkdir()
+    assert chatd_user(data, "add", "Costly", "--bcrypt-cost", "11", password=PASSWORD).returncode == 0
+    assert chatd_user(data, "add", "Usual", password=PASSWORD).returncode == 0
+    refused = chatd_user(data, "add", "Cheap", "--bcrypt-cost", "4", password=PASSWORD)
+    assert refused.returncode == 1 and "--bcrypt-cost" in one_line_error(refused.stderr)
+    with sqlite3.connect(data / "chatd.sqlite") as db:
+        hashes = dict(db.execute("SELECT name, password_hash FROM accounts"))
+    assert hashes["Costly"].startswith("$2b$11$") and hashes["Usual"].startswith("$2b$10$"), hashes
+    assert "Cheap" not in hashes
+
+
 def test_operator_can_create_admin_but_registration_cannot(make_server, tmp_path):
     data = tmp_path / "d"
     data.mkdir()

@@ -20,6 +20,33 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "sqlite, or the cluster's postgres:// URL (CHATD_DATABASE). Default: sqlite")
         var database: String?
 
+        @Option(help: Setting.bcryptCost.help("bcrypt cost for the new password hash, 10-16, as chatd serve's"))
+        var bcryptCost: String?
+
+        /// `--bcrypt-cost`, else `CHATD_BCRYPT_COST`, else the server's default: the operator's
+        /// hashes are as slow to guess as those chatd makes.
+        func cost() throws -> Int {
+            let environment = ProcessInfo.processInfo.environment
+            guard let text = bcryptCost ?? environment[Setting.bcryptCost.environmentVariable] else { return ServerConfig().bcryptCost }
+            do {
+                return try OptionParsing.positiveInt(text, option: Setting.bcryptCost.flag, range: 10...16)
+            } catch {
+                throw UserError("\(error)")
+            }
+        }
+
+        /// The operator's account commands on the configured database.
+        func withAdministration<T>(creating: Bool = false, _ body: (AccountAdministration) async throws -> T) async throws -> T {
+            let cost = try cost()
+            return try await withStore(creating: creating) { store in
+                do {
+                    return try await body(AccountAdministration(store: store, bcryptCost: cost))
+                } catch let refusal as AccountAdministration.Refusal {
+                    throw UserError(refusal.description)
+                }
+            }
+        }
+
         /// Runs `body` with the accounts of the configured database, closing it afterwards.
         ///
         /// A mistyped `--data-dir` must not quietly become a new, empty database: the directory
@@ -65,19 +92,14 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await UserCommand.report {
-                if case .failure(let error) = Username.checkRegistrable(name, byOperator: true) { throw UserError(error.message) }
-                let password = try UserCommand.readPassword(prompt: "Password for \(name): ")
-                let hash = try await PasswordHasher(cost: 10).hash(password)
-                try await location.withStore(creating: true) { store in
-                    do {
-                        _ = try await store.create(name: name, passwordHash: hash, nowMillis: Timestamp.nowMillis())
-                    } catch AccountStoreError.nameTaken {
-                        // Names are one account in any case: say which spelling holds it.
-                        let stored = try await store.account(nameKey: Username.canonicalKey(name))?.name ?? name
-                        throw UserError("an account named '\(stored)' already exists (names are the same in any case)")
-                    }
+                do throws(AccountAdministration.Refusal) {
+                    try AccountAdministration.checkNewName(name)
+                } catch {
+                    throw UserError(error.description)
                 }
-                print("created \(name)")
+                let password = try UserCommand.readPassword(prompt: "Password for \(name): ")
+                let account = try await location.withAdministration(creating: true) { try await $0.add(name: name, password: password) }
+                print("created \(account.name)")
             }
         }
     }
@@ -89,11 +111,10 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await UserCommand.report {
-                try await location.withStore { store in
-                    guard try await store.account(nameKey: Username.canonicalKey(name)) != nil else { throw UserError("no account named '\(name)'") }
+                try await location.withAdministration { accounts in
+                    _ = try await accounts.existing(name)
                     let password = try UserCommand.readPassword(prompt: "New password for \(name): ")
-                    let hash = try await PasswordHasher(cost: 10).hash(password)
-                    let account = try await store.setPassword(nameKey: Username.canonicalKey(name), passwordHash: hash)
+                    let account = try await accounts.setPassword(name: name, password: password)
                     print("password changed for \(account.name); its tokens were revoked")
                 }
             }
@@ -107,13 +128,9 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await UserCommand.report {
-                try await location.withStore { store in
-                    do {
-                        let account = try await store.delete(nameKey: Username.canonicalKey(name))
-                        print("deleted \(account.name)")
-                    } catch AccountStoreError.noSuchAccount {
-                        throw UserError("no account named '\(name)'")
-                    }
+                try await location.withAdministration { accounts in
+                    let account = try await accounts.delete(name: name)
+                    print("deleted \(account.name)")
                 }
             }
         }
@@ -154,7 +171,11 @@ struct UserCommand: AsyncParsableCommand {
             guard let line = readLine(strippingNewline: true) else { throw UserError("no password on standard input") }
             password = line
         }
-        if case .failure(let error) = Password.validate(password) { throw UserError(error.message) }
+        do throws(AccountAdministration.Refusal) {
+            try AccountAdministration.checkPassword(password)
+        } catch {
+            throw UserError(error.description)
+        }
         return password
     }
 }
