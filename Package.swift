@@ -238,6 +238,19 @@ let package = Package(
             dependencies: ["ChatCore", "ChatStorePostgres", "ChatTestSupport", "Shared"],
             swiftSettings: swiftSettings
         ),
+        // One suite of store cases run against both backends (SQLite, and PostgreSQL on the server
+        // named by CHATD_TEST_POSTGRES), so that the stores cannot drift apart. Not in plain
+        // `swift test` (`--skip StoreConformance`): Tests/e2e/test_store_conformance.py runs it.
+        .testTarget(
+            name: "ChatStoreConformanceTests",
+            dependencies: [
+                "ChatCore", "ChatStoreSQLite", "ChatStorePostgres", "ChatTestSupport", "Shared",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ChatFTPTests",
             dependencies: [

@@ -52,9 +52,16 @@ package struct LoginThrottle: Sendable {
     }
 
     /// A successful login clears the name's failures (not the address's: one good password must
-    /// not let a guesser reset its own count).
+    /// not let a guesser reset its own count). A running lock stays until it ends, as in
+    /// `PostgresLoginGuard`: while locked every attempt is refused whatever the password
+    /// (PROTOCOL.md §1), so a success lands here during a lock only from a login that raced the
+    /// failure which set it.
     package mutating func recordSuccess(nameKey: String) {
-        names[nameKey] = nil
+        if let lockedUntil = names[nameKey]?.lockedUntil {
+            names[nameKey] = Record(lockedUntil: lockedUntil)
+        } else {
+            names[nameKey] = nil
+        }
     }
 
     private static func record(_ table: inout [String: Record], key: String, policy: Policy, now: Double) {
