@@ -124,3 +124,32 @@ def test_cookie_websocket_from_foreign_page_gets_no_chat_data(server):
         finally:
             await close_all(victim, friend)
     run(body())
+
+
+def test_the_cookie_slides_with_the_token(make_server):
+    """A token's end slides with use (at most one write an hour); when a cookie-authenticated
+    request moves it, the response sends the cookie again with the whole lifetime, so a browser
+    used every day is not signed out when the cookie set at login runs out. Bearer requests
+    never get a cookie."""
+    s = make_server("--lockout-name", "0", "--lockout-address", "0", "--token-days", "30")
+    login = s.login_response(unique_name("slide"))
+    token = login.json()["token"]
+    assert "Max-Age=2592000" in login.headers["Set-Cookie"]
+    cookie_headers = {"Cookie": f"chat_session={token}"}
+
+    fresh = http().get(s.base + "/api/me", headers=cookie_headers, timeout=10)
+    assert fresh.status_code == 200 and "Set-Cookie" not in fresh.headers, "a token just issued is not extended"
+
+    # as if the token had last been extended two hours ago
+    with sqlite3.connect(s.data_dir / "chatd.sqlite") as db:
+        changed = db.execute("UPDATE tokens SET expires_at = expires_at - 7200000").rowcount
+    assert changed >= 1
+    slid = http().get(s.base + "/api/me", headers=cookie_headers, timeout=10)
+    assert slid.status_code == 200
+    assert f"chat_session={token}" in slid.headers.get("Set-Cookie", "") and "Max-Age=2592000" in slid.headers["Set-Cookie"], slid.headers
+    assert "HttpOnly" in slid.headers["Set-Cookie"] and "SameSite=Strict" in slid.headers["Set-Cookie"]
+
+    with sqlite3.connect(s.data_dir / "chatd.sqlite") as db:
+        db.execute("UPDATE tokens SET expires_at = expires_at - 7200000")
+    bearer = http().get(s.base + "/api/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert bearer.status_code == 200 and "Set-Cookie" not in bearer.headers

@@ -35,10 +35,14 @@ package final class Accounts: Sendable {
     package struct Identity: Sendable, Hashable {
         package let account: Account
         package let tokenHash: Data
+        /// Whether presenting the token just moved its end (``TokenLifetime/Verdict/extend(toMillis:)``):
+        /// a browser's cookie must then be sent again with the new lifetime.
+        package var extended = false
 
-        package init(account: Account, tokenHash: Data) {
+        package init(account: Account, tokenHash: Data, extended: Bool = false) {
             self.account = account
             self.tokenHash = tokenHash
+            self.extended = extended
         }
     }
 
@@ -176,10 +180,10 @@ package final class Accounts: Sendable {
             return nil
         case .extend(let newEnd):
             try await store.setTokenEnd(hash: hash, endMillis: newEnd)
+            return Identity(account: account, tokenHash: hash, extended: true)
         case .valid:
-            break
+            return Identity(account: account, tokenHash: hash)
         }
-        return Identity(account: account, tokenHash: hash)
     }
 
     package func logout(_ identity: Identity) async throws {

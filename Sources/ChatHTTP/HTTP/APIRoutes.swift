@@ -9,14 +9,13 @@ package struct APIRoutes {
     package let chat: ChatService
     /// What `/healthz` reports besides the listeners being up.
     package let health: StorageHealth
-    /// Whether the listener speaks TLS, which adds `Secure` to the session cookie.
-    package let secureCookies: Bool
+    package let cookie: SessionCookie
 
     package func register(on router: Router<ChatRequestContext>) {
         router.get("healthz", use: healthz)
         let api = router.group("api")
         api.post("login", use: login)
-        let authenticated = api.group().add(middleware: AuthMiddleware(accounts: accounts))
+        let authenticated = api.group().add(middleware: AuthMiddleware(accounts: accounts, cookie: cookie))
         authenticated.post("logout", use: logout)
         authenticated.get("me") { _, context in
             MeResponse(username: try context.requireIdentity.account.name)
@@ -67,10 +66,8 @@ package struct APIRoutes {
         } catch .rejected(let error) {
             throw APIError(error)
         }
-        var cookie = "\(PresentedToken.cookieName)=\(result.token); HttpOnly; SameSite=Strict; Path=/; Max-Age=\(accounts.tokenLifetime.millis / 1000)"
-        if secureCookies { cookie += "; Secure" }
         var response = try JSONResponse.make(LoginResponse(token: result.token, username: result.account.name, created: result.created))
-        response.headers[.setCookie] = cookie
+        response.headers[.setCookie] = cookie.set(result.token)
         return response
     }
 
@@ -78,9 +75,7 @@ package struct APIRoutes {
         let identity = try context.requireIdentity
         try await accounts.logout(identity)
         chat.closeSessions(tokenHash: identity.tokenHash)
-        var cookie = "\(PresentedToken.cookieName)=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"
-        if secureCookies { cookie += "; Secure" }
-        return Response(status: .noContent, headers: [.setCookie: cookie])
+        return Response(status: .noContent, headers: [.setCookie: cookie.cleared()])
     }
 
     @Sendable package func history(request: Request, context: ChatRequestContext) async throws -> HistoryResponse {
@@ -101,11 +96,11 @@ package struct APIRoutes {
         return HistoryResponse(chat: page.chat, messages: page.messages, hasMore: page.hasMore)
     }
 
-    package init(accounts: Accounts, chat: ChatService, health: StorageHealth, secureCookies: Bool) {
+    package init(accounts: Accounts, chat: ChatService, health: StorageHealth, cookie: SessionCookie) {
         self.accounts = accounts
         self.chat = chat
         self.health = health
-        self.secureCookies = secureCookies
+        self.cookie = cookie
     }
 }
 

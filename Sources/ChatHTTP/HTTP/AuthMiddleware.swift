@@ -6,6 +6,13 @@ import Hummingbird
 package struct AuthMiddleware: RouterMiddleware {
     package typealias Context = ChatRequestContext
     package let accounts: Accounts
+    /// Sent again when a cookie-authenticated request moved the token's end.
+    package let cookie: SessionCookie
+
+    package init(accounts: Accounts, cookie: SessionCookie) {
+        self.accounts = accounts
+        self.cookie = cookie
+    }
 
     package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let presented = PresentedToken.find(in: request.headers, query: nil, allowQuery: false) else {
@@ -23,7 +30,11 @@ package struct AuthMiddleware: RouterMiddleware {
         }
         var context = context
         context.identity = identity
-        return try await next(request, context)
+        var response = try await next(request, context)
+        if presented.source == .cookie, identity.extended, response.headers[.setCookie] == nil {
+            response.headers[.setCookie] = cookie.set(presented.token)
+        }
+        return response
     }
 
     package static func changesState(_ method: HTTPRequest.Method) -> Bool {

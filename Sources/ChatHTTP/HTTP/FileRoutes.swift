@@ -9,13 +9,14 @@ import Shared
 package struct FileRoutes {
     package let store: FileStore
     package let accounts: Accounts
+    package let cookie: SessionCookie
     package var metrics = ChatMetrics.disabled
 
     /// Slack for multipart framing when judging a body's declared length against the size limit.
     package static let multipartOverhead: Int64 = 1 << 20
 
     package func register(on router: Router<ChatRequestContext>) {
-        let api = router.group("api/files").add(middleware: AuthMiddleware(accounts: accounts))
+        let api = router.group("api/files").add(middleware: AuthMiddleware(accounts: accounts, cookie: cookie))
         api.get { _, _ in try await list() }
         api.post { request, context in try await multipartUpload(request, context).response }
         api.put(":name") { request, context in try await rawUpload(request, context) }
@@ -26,7 +27,7 @@ package struct FileRoutes {
             return Response(status: .noContent)
         }
 
-        let legacy = router.group().add(middleware: AuthMiddleware(accounts: accounts))
+        let legacy = router.group().add(middleware: AuthMiddleware(accounts: accounts, cookie: cookie))
         legacy.get("files") { request, context in
             try checkUsername(request, context, form: [:])
             return try await list()
@@ -159,7 +160,8 @@ package struct FileRoutes {
         return api
     }
 
-    package init(store: FileStore, accounts: Accounts, metrics: ChatMetrics = .disabled) {
+    package init(store: FileStore, accounts: Accounts, cookie: SessionCookie, metrics: ChatMetrics = .disabled) {
+        self.cookie = cookie
         self.metrics = metrics
         self.store = store
         self.accounts = accounts

@@ -29,8 +29,9 @@ struct HTTPDoorBuilder {
         }
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: JSONErrorMiddleware())
-        APIRoutes(accounts: accounts, chat: chat, health: health, secureCookies: tls != nil).register(on: router)
-        FileRoutes(store: files, accounts: accounts, metrics: metrics).register(on: router)
+        let cookie = SessionCookie(lifetime: accounts.tokenLifetime, secure: tls != nil)
+        APIRoutes(accounts: accounts, chat: chat, health: health, cookie: cookie).register(on: router)
+        FileRoutes(store: files, accounts: accounts, cookie: cookie, metrics: metrics).register(on: router)
         WebRoutes(assets: WebAssets.bundled(logger: logger)).register(on: router)
         let webSocket = ChatWebSocket(accounts: accounts, chat: chat)
         let channelConfiguration = self.channelConfiguration
