@@ -192,10 +192,12 @@ let package = Package(
         .executableTarget(
             name: "chat-bench",
             dependencies: [
+                "ChatCore",
+                "ChatStoreSQLite",
+                "ChatStorePostgres",
                 "Shared",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),

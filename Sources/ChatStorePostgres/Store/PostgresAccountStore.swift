@@ -1,5 +1,6 @@
 import ChatCore
 import Foundation
+import NIOCore
 import PostgresNIO
 import Shared
 
@@ -21,18 +22,32 @@ package struct PostgresAccountStore: AccountStore {
     }
 
     package func create(name: String, passwordHash: String, nowMillis: Int64) async throws -> Account {
+        try await createMany(names: [name], passwordHash: passwordHash, nowMillis: nowMillis)[0]
+    }
+
+    /// One statement, so one transaction whatever the count: the names and their keys go as two
+    /// arrays.
+    package func createMany(names: [String], passwordHash: String, nowMillis: Int64) async throws -> [Account] {
+        guard !names.isEmpty else { return [] }
+        let keys = names.map(Username.canonicalKey)
+        var ids: [String: Int64] = [:]
         do {
             let rows = try await client.query("""
                 INSERT INTO accounts (name, name_key, password_hash, created_at, read_base)
-                VALUES (\(name), \(Username.canonicalKey(name)), \(passwordHash), \(nowMillis), (SELECT COALESCE(MAX(id), 0) FROM messages))
-                RETURNING id
+                SELECT n.name, n.name_key, \(passwordHash), \(nowMillis), (SELECT COALESCE(MAX(id), 0) FROM messages)
+                FROM unnest(\(names)::text[], \(keys)::text[]) WITH ORDINALITY AS n(name, name_key, position)
+                ORDER BY n.position
+                RETURNING id, name
                 """, logger: logger)
-            for try await id in rows.decode(Int64.self) {
-                return Account(id: id, name: name)
+            for try await (id, name) in rows.decode((Int64, String).self) {
+                ids[name] = id
             }
-            throw PostgresStoreError.noRow("INSERT INTO accounts")
         } catch where PostgresDatabase.isUniqueViolation(error) {
             throw AccountStoreError.nameTaken
+        }
+        return try names.map { name in
+            guard let id = ids[name] else { throw PostgresStoreError.noRow("INSERT INTO accounts") }
+            return Account(id: id, name: name)
         }
     }
 
@@ -82,8 +97,17 @@ package struct PostgresAccountStore: AccountStore {
     }
 
     package func insertToken(hash: Data, accountID: Int64, nowMillis: Int64, expiresMillis: Int64) async throws {
+        try await insertTokens([(hash: hash, accountID: accountID)], nowMillis: nowMillis, expiresMillis: expiresMillis)
+    }
+
+    /// One statement, as ``createMany(names:passwordHash:nowMillis:)``.
+    package func insertTokens(_ tokens: [(hash: Data, accountID: Int64)], nowMillis: Int64, expiresMillis: Int64) async throws {
+        guard !tokens.isEmpty else { return }
+        let hashes = tokens.map { ByteBuffer(bytes: $0.hash) }
+        let accountIDs = tokens.map(\.accountID)
         try await client.query("""
-            INSERT INTO tokens (hash, account_id, created_at, expires_at) VALUES (\(hash), \(accountID), \(nowMillis), \(expiresMillis))
+            INSERT INTO tokens (hash, account_id, created_at, expires_at)
+            SELECT t.hash, t.account_id, \(nowMillis), \(expiresMillis) FROM unnest(\(hashes)::bytea[], \(accountIDs)::int8[]) AS t(hash, account_id)
             """, logger: logger)
     }
 

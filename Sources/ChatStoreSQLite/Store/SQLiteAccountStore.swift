@@ -15,13 +15,19 @@ package struct SQLiteAccountStore: AccountStore {
     }
 
     package func create(name: String, passwordHash: String, nowMillis: Int64) async throws -> Account {
+        try await createMany(names: [name], passwordHash: passwordHash, nowMillis: nowMillis)[0]
+    }
+
+    package func createMany(names: [String], passwordHash: String, nowMillis: Int64) async throws -> [Account] {
         do {
             return try await database.pool.write { db in
                 let base = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM messages") ?? 0
-                try db.execute(
-                    sql: "INSERT INTO accounts (name, name_key, password_hash, created_at, read_base) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [name, Username.canonicalKey(name), passwordHash, nowMillis, base])
-                return Account(id: db.lastInsertedRowID, name: name)
+                let insert = try db.cachedStatement(
+                    sql: "INSERT INTO accounts (name, name_key, password_hash, created_at, read_base) VALUES (?, ?, ?, ?, ?)")
+                return try names.map { name in
+                    try insert.execute(arguments: [name, Username.canonicalKey(name), passwordHash, nowMillis, base])
+                    return Account(id: db.lastInsertedRowID, name: name)
+                }
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw AccountStoreError.nameTaken
@@ -69,10 +75,15 @@ package struct SQLiteAccountStore: AccountStore {
     }
 
     package func insertToken(hash: Data, accountID: Int64, nowMillis: Int64, expiresMillis: Int64) async throws {
+        try await insertTokens([(hash: hash, accountID: accountID)], nowMillis: nowMillis, expiresMillis: expiresMillis)
+    }
+
+    package func insertTokens(_ tokens: [(hash: Data, accountID: Int64)], nowMillis: Int64, expiresMillis: Int64) async throws {
         try await database.pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO tokens (hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                arguments: [hash, accountID, nowMillis, expiresMillis])
+            let insert = try db.cachedStatement(sql: "INSERT INTO tokens (hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+            for token in tokens {
+                try insert.execute(arguments: [token.hash, token.accountID, nowMillis, expiresMillis])
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatCore
 import Foundation
 
 /// Options every scenario shares: which chatd, where its data goes, the CPU split, and whether
@@ -28,8 +29,11 @@ struct CommonOptions: ParsableArguments {
     mutating func validate() throws {
         if let nodes, nodes < 1 { throw ValidationError("--nodes must be 1 or more") }
         if database != nil && nodes == nil { throw ValidationError("--database is for a cluster run: give --nodes N too") }
-        if let database, !(database.hasPrefix("postgres://") || database.hasPrefix("postgresql://")) {
-            throw ValidationError("--database must be a postgres:// URL")
+        if let database {
+            // chatd's own parser, so that chat-bench takes what `chatd --database` takes
+            let location: DatabaseLocation
+            do { location = try DatabaseLocation(parsing: database, option: "--database") } catch { throw ValidationError(error.description) }
+            guard case .postgres = location else { throw ValidationError("--database must be a postgres:// URL") }
         }
     }
 

@@ -4,11 +4,11 @@ import Foundation
 /// makes in its work directory (the default, so that `--nodes N` needs nothing set up and every
 /// run starts from the same empty state), or a database the user names with `--database`.
 ///
-/// chat-bench has no PostgreSQL library on purpose: everything it asks of the database goes
-/// through `psql`, which comes with the server, so the benchmark measures chatd's driver and
-/// nobody else's. The throwaway server keeps PostgreSQL's defaults (`fsync=on`,
-/// `synchronous_commit=on`): a message chatd acknowledges is on disk, as with SQLite's
-/// `synchronous = FULL`, so the two are compared at the same durability.
+/// The server is run with PostgreSQL's own programs (`initdb`, `pg_ctl`, and `psql` to create
+/// the database, describe the server and empty a given one); chatd's schema and accounts are its
+/// stores' business (``BenchAccounts`` seeds through `PostgresAccountStore`). The throwaway server
+/// keeps PostgreSQL's defaults (`fsync=on`, `synchronous_commit=on`): a message chatd acknowledges
+/// is on disk, as with SQLite's `synchronous = FULL`, so the two are compared at the same durability.
 final class BenchPostgres: @unchecked Sendable {
     /// What chatd's `--database` gets.
     let url: String
@@ -132,7 +132,7 @@ final class BenchPostgres: @unchecked Sendable {
     /// Runs `sql` (any number of statements) through `psql -v ON_ERROR_STOP=1`, fed on stdin so
     /// that its size does not matter; returns psql's unaligned, tuples-only output.
     @discardableResult
-    func psql(sql: String) throws -> String {
+    private func psql(sql: String) throws -> String {
         try psql(url: url, sql: sql)
     }
 
@@ -230,7 +230,7 @@ final class BenchPostgres: @unchecked Sendable {
             if answer == "empty" { return }
             var foreign = answer == "foreign"
             if !foreign {
-                let count = try psql(sql: "SELECT count(*) FROM accounts WHERE name_key <> 'benchseed' AND name_key !~ '^u[0-9]{5}$';")
+                let count = try psql(sql: "SELECT count(*) FROM accounts WHERE name_key <> '\(BenchAccounts.seedName)' AND name_key !~ '^u[0-9]{5}$';")
                 foreign = Int(count.trimmingCharacters(in: .whitespacesAndNewlines)) != 0
             }
             if foreign {

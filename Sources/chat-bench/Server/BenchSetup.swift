@@ -49,13 +49,13 @@ struct BenchSetup: Sendable {
                 }
                 postgres = database
                 FileHandle.standardError.write(Data("  \(nodeCount) chatd node\(nodeCount == 1 ? "" : "s") on \(database.settings)\n".utf8))
-                accounts = try BenchAccounts.seed(count: count, postgres: database, dataDirectory: data, chatdBinary: options.chatdBinary)
+                accounts = try await BenchAccounts.seed(count: count, postgres: database, dataDirectory: data)
                 for _ in 0..<nodeCount {
                     nodes.append(try ChatdProcess(binary: options.chatdBinary, dataDirectory: data, cpu: cpus.server,
                                                   extraArguments: ["--database", database.url] + extraArguments))
                 }
             } else {
-                accounts = try BenchAccounts.seed(count: count, dataDirectory: data, chatdBinary: options.chatdBinary)
+                accounts = try await BenchAccounts.seed(count: count, dataDirectory: data)
                 nodes = [try ChatdProcess(binary: options.chatdBinary, dataDirectory: data, cpu: cpus.server, extraArguments: extraArguments)]
             }
             let client = BenchClient(ports: nodes.map(\.ports.http))
