@@ -74,7 +74,7 @@ package struct PostgresAccountStore: AccountStore {
     package func roster() async throws -> AccountRoster {
         // one statement, one snapshot: the list and its version agree
         let rows = try await client.query("""
-            SELECT id, name, COUNT(*) OVER (), MAX(id) OVER () FROM accounts ORDER BY name_key
+            SELECT id, name, COUNT(*) OVER (), MAX(id) OVER () FROM accounts ORDER BY name_key COLLATE "C"
             """, logger: logger)
         var accounts: [Account] = []
         var version = AccountRoster.Version(count: 0, maxID: 0)
