@@ -33,7 +33,7 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .sqlite:
             let directory = makeTemporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            let database = try ChatDatabase(dataDirectory: directory, logger: quietLogger)
+            let database = try SQLiteDatabase(dataDirectory: directory, logger: quietLogger)
             defer { try? database.close() }
             return try await body(Stores(
                 backend: self, accounts: SQLiteAccountStore(database: database), messages: SQLiteMessageStore(database: database),

@@ -13,7 +13,7 @@ package final class EventLog: Sendable {
 /// The file area on a fresh data directory and a real SQLite file, with two accounts.
 package struct FileStoreFixture {
     package let directory: String
-    package let database: ChatDatabase
+    package let database: SQLiteDatabase
     package let store: FileStore
     package let events: EventLog
     package let alice: Account
@@ -21,7 +21,7 @@ package struct FileStoreFixture {
 
     package init(maxFileSize: Int64 = 1 << 20, quota: Int64? = nil, directory: String = makeTemporaryDirectory()) async throws {
         self.directory = directory
-        database = try ChatDatabase(dataDirectory: directory, logger: quietLogger)
+        database = try SQLiteDatabase(dataDirectory: directory, logger: quietLogger)
         let events = EventLog()
         self.events = events
         store = FileStore(dataDirectory: directory, catalog: SQLiteFileCatalog(database: database), policy: FilePolicy(maxFileSize: maxFileSize, quota: quota),

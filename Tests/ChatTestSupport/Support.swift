@@ -19,14 +19,14 @@ package let quietLogger = Logger(label: "chatd-tests") { _ in SwiftLogNoOpLogHan
 /// The chat core wired as the server wires it (real SQLite file, real hub, real message log),
 /// with no sockets: sessions are read straight from their outbound queues.
 package struct ChatCore {
-    package let database: ChatDatabase
+    package let database: SQLiteDatabase
     package let accounts: Accounts
     package let chat: ChatService
     package let logTask: Task<Void, any Error>
 
     package init(rate: RateLimiter.Rate = .unlimited, messageChars: Int = 4000) throws {
         let directory = makeTemporaryDirectory()
-        database = try ChatDatabase(dataDirectory: directory, logger: quietLogger)
+        database = try SQLiteDatabase(dataDirectory: directory, logger: quietLogger)
         accounts = Accounts(store: SQLiteAccountStore(database: database), hasher: PasswordHasher(cost: 10), registration: .open,
                             throttle: LoginThrottle(), logger: quietLogger)
         let hub = ChatHub(logger: quietLogger)

@@ -5,7 +5,7 @@ import Shared
 
 /// ``AccountStore`` in the embedded SQLite database.
 package struct SQLiteAccountStore: AccountStore {
-    package let database: ChatDatabase
+    package let database: SQLiteDatabase
 
     package func credentials(nameKey: String) async throws -> AccountCredentials? {
         try await database.pool.read { db in
@@ -112,7 +112,7 @@ package struct SQLiteAccountStore: AccountStore {
         }
     }
 
-    package init(database: ChatDatabase) {
+    package init(database: SQLiteDatabase) {
         self.database = database
     }
 }

@@ -4,7 +4,7 @@ import GRDB
 /// ``FileCatalog`` in the embedded SQLite database. SQLite has one writer at a time, so the
 /// check-then-write in each transaction cannot interleave with another's.
 package struct SQLiteFileCatalog: FileCatalog {
-    package let database: ChatDatabase
+    package let database: SQLiteDatabase
 
     package func list() async throws -> [StoredFile] {
         try await database.pool.read { db in
@@ -79,7 +79,7 @@ package struct SQLiteFileCatalog: FileCatalog {
                    sha256: row["sha256"], blob: row["blob"], uploadedAtMillis: row["uploaded_at"])
     }
 
-    package init(database: ChatDatabase) {
+    package init(database: SQLiteDatabase) {
         self.database = database
     }
 }

@@ -4,7 +4,7 @@ import Shared
 
 /// ``MessageStore`` in the embedded SQLite database.
 package struct SQLiteMessageStore: MessageStore {
-    package let database: ChatDatabase
+    package let database: SQLiteDatabase
 
     /// One transaction for the batch: one fsync for the whole group. Ids come from SQLite and
     /// increase in the order of `drafts`; SQLite has one writer, so they also increase in commit order.
@@ -101,7 +101,7 @@ package struct SQLiteMessageStore: MessageStore {
         }
     }
 
-    package init(database: ChatDatabase) {
+    package init(database: SQLiteDatabase) {
         self.database = database
     }
 }

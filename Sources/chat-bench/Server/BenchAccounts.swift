@@ -28,7 +28,7 @@ struct BenchAccounts: Sendable {
     /// Creates `count` accounts named `u00000`, `u00001`, … in a fresh data directory.
     static func seed(count: Int, dataDirectory: URL) async throws -> BenchAccounts {
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
-        let database = try ChatDatabase(dataDirectory: dataDirectory.path, logger: logger)
+        let database = try SQLiteDatabase(dataDirectory: dataDirectory.path, logger: logger)
         do {
             let accounts = try await seed(count: count, into: SQLiteAccountStore(database: database))
             try database.close()

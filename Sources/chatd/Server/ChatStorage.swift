@@ -9,7 +9,7 @@ import Logging
 /// to the protocols only, so the two behave alike by construction where they can.
 struct ChatStorage: Sendable {
     enum Backend: Sendable {
-        case sqlite(ChatDatabase)
+        case sqlite(SQLiteDatabase)
         /// With the message store, which the cluster's feed reads committed messages from.
         case postgres(PostgresDatabase, PostgresMessageStore)
     }
@@ -23,7 +23,7 @@ struct ChatStorage: Sendable {
     static func open(_ location: DatabaseLocation, dataDirectory: String, logger: Logger) async throws(StartupError) -> ChatStorage {
         switch location {
         case .sqlite:
-            let database = try ChatDatabase(dataDirectory: dataDirectory, logger: logger)
+            let database = try SQLiteDatabase(dataDirectory: dataDirectory, logger: logger)
             return ChatStorage(backend: .sqlite(database), accounts: SQLiteAccountStore(database: database),
                                messages: SQLiteMessageStore(database: database), files: SQLiteFileCatalog(database: database))
         case .postgres(let location):

@@ -9,7 +9,7 @@ import Logging
 /// crash; message inserts are grouped into few transactions (see ``MessageLog``) so this costs one
 /// fsync per batch rather than per message. All access goes through GRDB's async `read`/`write`,
 /// which run on GRDB's own queues: never on an event loop.
-package final class ChatDatabase: Sendable {
+package final class SQLiteDatabase: Sendable {
     package let pool: DatabasePool
     package let path: String
 
