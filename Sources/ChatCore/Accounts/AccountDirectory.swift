@@ -7,8 +7,8 @@ import Synchronization
 /// staleness. Misses are not remembered: a new account is found at once.
 package struct AccountDirectory: Sendable {
     private struct Entry {
-        package var account: Account
-        package var resolvedAt: Double
+        var account: Account
+        var resolvedAt: Double
     }
 
     package let lifetimeSeconds: Double

@@ -20,8 +20,8 @@ package struct LoginThrottle: Sendable {
     }
 
     private struct Record {
-        package var failures: [Double] = []
-        package var lockedUntil: Double?
+        var failures: [Double] = []
+        var lockedUntil: Double?
     }
 
     package let namePolicy: Policy

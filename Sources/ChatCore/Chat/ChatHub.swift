@@ -16,9 +16,9 @@ import Synchronization
 /// relay, and the notices come back from the cluster for every node alike.
 package final class ChatHub: MessageDelivery {
     private struct Registry {
-        package var byAccount: [Int64: [ChatSession]] = [:]
+        var byAccount: [Int64: [ChatSession]] = [:]
         /// Every session, kept as one array so that a broadcast takes a snapshot by reference.
-        package var all: [ChatSession] = []
+        var all: [ChatSession] = []
     }
 
     private let registry = Mutex(Registry())

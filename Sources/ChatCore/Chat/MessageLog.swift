@@ -19,10 +19,10 @@ package final class MessageLog: Service, Sendable {
     }
 
     private struct Pending {
-        package var entries: [Entry] = []
-        package var writer: CheckedContinuation<Void, Never>?
-        package var blockedSenders: [CheckedContinuation<Void, Never>] = []
-        package var stopping = false
+        var entries: [Entry] = []
+        var writer: CheckedContinuation<Void, Never>?
+        var blockedSenders: [CheckedContinuation<Void, Never>] = []
+        var stopping = false
     }
 
     package let store: any MessageStore

@@ -13,8 +13,8 @@ package protocol OutboundDrain: AnyObject, Sendable {
 /// ``close(_:)`` hands it back to (see ``DrainRequests``).
 package final class OutboundQueue: Sendable {
     private struct Guarded {
-        package var state: OutboundQueueState
-        package var drain: (any OutboundDrain)?
+        var state: OutboundQueueState
+        var drain: (any OutboundDrain)?
     }
 
     private let guarded: Mutex<Guarded>

@@ -28,8 +28,8 @@ package final class RateLimiter: MessageRateLimit {
     }
 
     private struct Bucket {
-        package var tokens: Double
-        package var updated: Double
+        var tokens: Double
+        var updated: Double
     }
 
     package let rate: Rate

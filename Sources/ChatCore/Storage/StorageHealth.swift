@@ -19,12 +19,12 @@ package final class StorageHealth: Sendable {
     }
 
     private struct State {
-        package var fullSinceMillis: Int64?
+        var fullSinceMillis: Int64?
         /// Whether the data directory's disk is what filled up (not PostgreSQL's), which free
         /// space on it can then end.
-        package var local = true
-        package var lastLog: ContinuousClock.Instant?
-        package var refusedSinceLog = 0
+        var local = true
+        var lastLog: ContinuousClock.Instant?
+        var refusedSinceLog = 0
     }
 
     package let dataDirectory: String

@@ -52,16 +52,16 @@ package struct FTPConnection {
     /// What the loop keeps beside the session: the resources its actions opened. Touched only by
     /// the loop; a class so the loop's helpers share it without `inout`.
     private final class Resources {
-        package var session: FTPSession
-        package var area: FTPFileArea
-        package var passive: FTPDataConnection.PassiveListener?
-        package var transfer: TransferHandle?
-        package var lastCommand = ContinuousClock.now
+        var session: FTPSession
+        var area: FTPFileArea
+        var passive: FTPDataConnection.PassiveListener?
+        var transfer: TransferHandle?
+        var lastCommand = ContinuousClock.now
         /// Lines read from the control connection so far, to compare with the decoder's count.
-        package var linesSeen = 0
-        package var closing = false
+        var linesSeen = 0
+        var closing = false
 
-        package init(session: FTPSession, area: FTPFileArea) {
+        init(session: FTPSession, area: FTPFileArea) {
             self.session = session
             self.area = area
         }

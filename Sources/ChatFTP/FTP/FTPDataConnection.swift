@@ -23,8 +23,8 @@ package final class FTPDataConnection: Sendable {
     private let state = Mutex(State())
 
     private struct State {
-        package var cutShort = false
-        package var isProtected = false
+        var cutShort = false
+        var isProtected = false
     }
 
     fileprivate init(channel: Channel) {
@@ -79,18 +79,18 @@ package final class FTPDataConnection: Sendable {
 
     /// Lets the idle handler, which exists before the connection object, reach it.
     fileprivate final class Box: Sendable {
-        package let connection = Mutex<FTPDataConnection?>(nil)
+        let connection = Mutex<FTPDataConnection?>(nil)
     }
 
     /// Cuts the transfer when neither a read nor a write completed for the idle timeout.
     private final class IdleCutter: ChannelInboundHandler, RemovableChannelHandler {
-        package typealias InboundIn = ByteBuffer
-        package typealias InboundOut = ByteBuffer
-        package let box: Box
+        typealias InboundIn = ByteBuffer
+        typealias InboundOut = ByteBuffer
+        let box: Box
 
-        package init(box: Box) { self.box = box }
+        init(box: Box) { self.box = box }
 
-        package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
             if event is IdleStateHandler.IdleStateEvent {
                 box.connection.withLock { $0 }?.cut()
                 context.close(promise: nil)
@@ -136,15 +136,15 @@ package final class FTPDataConnection: Sendable {
         private final class Unclaimed: Sendable {
             private let connections = Mutex<[FTPDataConnection]>([])
 
-            package func add(_ connection: FTPDataConnection) {
+            func add(_ connection: FTPDataConnection) {
                 connections.withLock { $0.append(connection) }
             }
 
-            package func claim(_ connection: FTPDataConnection) {
+            func claim(_ connection: FTPDataConnection) {
                 connections.withLock { $0.removeAll { $0 === connection } }
             }
 
-            package func closeAll() {
+            func closeAll() {
                 let left = connections.withLock { connections in
                     defer { connections = [] }
                     return connections

@@ -122,9 +122,9 @@ package enum FTPListing {
     /// A UTC calendar date and time, computed with Howard Hinnant's `civil_from_days`: no
     /// formatter, no time zone database, and correct for dates before 1970 too.
     private struct CivilTime {
-        package let year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millisecond: Int
+        let year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millisecond: Int
 
-        package init(millis: Int64) {
+        init(millis: Int64) {
             let (days, millisOfDay) = Self.floorDivide(millis, 86_400_000)
             millisecond = Int(millisOfDay % 1000)
             second = Int(millisOfDay / 1000 % 60)

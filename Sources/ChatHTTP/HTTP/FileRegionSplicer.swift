@@ -69,8 +69,8 @@ package final class FileRegionMailbox: Sendable {
     }
 
     private struct State {
-        package var regions: [UInt64: Region] = [:]
-        package var closed = false
+        var regions: [UInt64: Region] = [:]
+        var closed = false
     }
 
     private let state = Mutex(State())

@@ -28,9 +28,9 @@ package final class SessionWriter: OutboundDrain {
     private let framesOut: Counter
 
     private struct CloseSignal {
-        package var fired = false
-        package var reason: CloseReason?
-        package var waiter: CheckedContinuation<CloseReason?, Never>?
+        var fired = false
+        var reason: CloseReason?
+        var waiter: CheckedContinuation<CloseReason?, Never>?
     }
 
     package struct EncoderMissing: Error, CustomStringConvertible {

@@ -99,7 +99,7 @@ package final class ClusterNode: Service {
     }
 
     private struct ListenerClosed: Error, CustomStringConvertible {
-        package var description: String { "the listener connection closed" }
+        var description: String { "the listener connection closed" }
     }
 
     /// Listening again: whatever was said meanwhile is read from the tables.

@@ -37,10 +37,10 @@ package final class ClusterPresence: ClusterRelay {
 
     /// How far the change stream has been written, and who waits for it.
     private struct Progress {
-        package var queued: UInt64 = 0
-        package var written: UInt64 = 0
-        package var waiters: [(target: UInt64, id: Int, continuation: CheckedContinuation<Void, Never>)] = []
-        package var nextWaiter = 0
+        var queued: UInt64 = 0
+        var written: UInt64 = 0
+        var waiters: [(target: UInt64, id: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var nextWaiter = 0
     }
     private let logger: Logger
 

@@ -16,14 +16,14 @@ import Synchronization
 /// Notifications (``poke(upTo:)``), a reconnect and a periodic tick only make the loop look.
 package final class MessageFeed: MessageDelivery {
     private struct State {
-        package var cursor: Int64
+        var cursor: Int64
         /// Batches stored by this node, waiting for the loop; one per group commit, and the
         /// message log's queue bounds how many can be in flight.
-        package var local: [[StoredMessage]] = []
+        var local: [[StoredMessage]] = []
         /// The highest id somebody said was committed.
-        package var announced: Int64 = 0
-        package var waiter: CheckedContinuation<Void, Never>?
-        package var stopping = false
+        var announced: Int64 = 0
+        var waiter: CheckedContinuation<Void, Never>?
+        var stopping = false
     }
 
     /// Rows read per query while catching up.

@@ -34,10 +34,10 @@ package struct DataBackup {
 
     /// A row of the snapshot's `files` table: what the copy of its blob must match.
     private struct SnapshotFile: Sendable {
-        package let name: String
-        package let size: Int64
-        package let sha256: String
-        package let blob: String
+        let name: String
+        let size: Int64
+        let sha256: String
+        let blob: String
     }
 
     package let dataDirectory: String
