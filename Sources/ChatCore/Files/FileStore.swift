@@ -141,7 +141,6 @@ package final class FileStore: Sendable {
             }
         } catch {
             await upload.abort()
-            if let error = error as? FileError { throw error }
             throw storageError(error)
         }
         return upload
@@ -156,8 +155,6 @@ package final class FileStore: Sendable {
         let (original, renamed, replaced): (StoredFile, StoredFile, StoredFile?)
         do {
             (original, renamed, replaced) = try await catalog.rename(from: source, to: target, by: account.id)
-        } catch let error as FileError {
-            throw error
         } catch {
             throw storageError(error)
         }
@@ -190,7 +187,6 @@ package final class FileStore: Sendable {
             previous = try await catalog.record(stored, policy: policy)
         } catch {
             await removeQuietly(blobPath)
-            if let error = error as? FileError { throw error }
             throw storageError(error)
         }
         if let previous {
@@ -209,8 +205,6 @@ package final class FileStore: Sendable {
         let removed: StoredFile
         do {
             removed = try await catalog.remove(named: name, by: account.id)
-        } catch let error as FileError {
-            throw error
         } catch {
             throw storageError(error)
         }
@@ -220,8 +214,9 @@ package final class FileStore: Sendable {
         return removed
     }
 
-    /// The refusal for a write that failed: ``FileError/storageFull`` when the disk is full, else
-    /// ``FileError/storage(_:)``; either way ``health`` hears of it.
+    /// The refusal for a write that failed: a ``FileError`` (a rule said no) as it is; else
+    /// ``FileError/storageFull`` when the disk is full and ``FileError/storage(_:)`` otherwise, and
+    /// ``health`` hears of it. Every catch in the file area ends here.
     package func storageError(_ error: any Error) -> FileError {
         if let error = error as? FileError { return error }
         return health.refused(error, writing: "a file") ? .storageFull : .storage("\(error)")

@@ -73,9 +73,6 @@ package final class FileUpload {
             try await handle.synchronize()
             try await handle.close()
             closed = true
-        } catch let error as FileError {
-            await abort()
-            throw error
         } catch {
             await abort()
             throw store.storageError(error)

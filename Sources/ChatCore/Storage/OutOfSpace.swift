@@ -20,8 +20,6 @@ package protocol SpaceReportingError: Error {
 package enum OutOfSpace {
     package static func isCause(of error: any Error) -> Bool {
         switch error {
-        case FileError.storageFull:
-            return true
         case let error as any SpaceReportingError:
             return error.isOutOfSpace
         case let error as FileSystemError:

@@ -42,7 +42,7 @@ package struct FTPFileArea: Sendable {
                 return .facts(FTPListing.factsLine(entry(try await existing(name))))
             }
         } catch {
-            return .failed(fileError(error))
+            return .failed(files.storageError(error))
         }
     }
 
@@ -82,7 +82,7 @@ package struct FTPFileArea: Sendable {
                 return .store(try await files.beginUpload(name: name, by: try owner(), declaredSize: nil, start: start))
             }
         } catch {
-            throw fileError(error)
+            throw files.storageError(error)
         }
     }
 
@@ -157,7 +157,7 @@ package struct FTPFileArea: Sendable {
                 metrics.uploaded(received, via: .ftp)
                 return .done
             } catch {
-                return .failed(fileError(error))
+                return .failed(files.storageError(error))
             }
         }
     }
@@ -255,9 +255,5 @@ package struct FTPFileArea: Sendable {
             case .facts: FTPListing.factsLine(entry(file))
             }
         }
-    }
-
-    private func fileError(_ error: any Error) -> FileError {
-        files.storageError(error)
     }
 }
