@@ -2,6 +2,7 @@
 file, which beats the default; bad files are refused with the file, the key and the reason."""
 
 from __future__ import annotations
+import re
 
 import os
 import subprocess
@@ -83,6 +84,21 @@ def test_check_config_prints_every_setting_with_its_origin(tmp_path):
     help_text = chatd("serve", "--help").stdout
     for name in got:
         assert f"--{name}" in help_text, f"{name} is not an option of chatd serve"
+
+
+def test_help_and_check_config_show_the_same_defaults(tmp_path):
+    """Defaults are written once (a default ServerConfig): `check-config` prints them, and every
+    option's `--help` line ends with the same one, and they are the documented ones."""
+    checked = chatd("check-config", "--data-dir", str(tmp_path / "d"))
+    assert checked.returncode == 0, checked.stderr
+    defaults = {name: value for name, (value, origin) in settings(checked.stdout).items() if origin == "default"}
+    assert defaults["max-file-size"] == "1G" and defaults["rate"] == "20/40" and defaults["lockout-name"] == "5/300/60"
+    assert defaults["http"] == "127.0.0.1:8010" and defaults["ftp"] == "127.0.0.1:2121" and defaults["session-queue"] == "1M"
+    help_text = " ".join(chatd("serve", "--help").stdout.split())
+    for name, value in defaults.items():
+        option = re.search(rf"--{re.escape(name)}\b.*?Default: (.*?)(?= --[a-z]| -h,|$)", help_text)
+        assert option, f"--{name} has no default in --help"
+        assert option.group(1).strip() == " ".join(value.split()), (name, option.group(1), value)
 
 
 def test_bad_config_files_are_refused_with_file_key_and_reason(tmp_path):
