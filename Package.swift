@@ -5,6 +5,27 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+// Products several targets use, each spelled once.
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let nioFileSystem: Target.Dependency = .product(name: "_NIOFileSystem", package: "swift-nio")
+let nioWebSocket: Target.Dependency = .product(name: "NIOWebSocket", package: "swift-nio")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let nioEmbedded: Target.Dependency = .product(name: "NIOEmbedded", package: "swift-nio")
+let hummingbirdWSClient: Target.Dependency = .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let postgresNIO: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
+let nioHTTPTypesHTTP1: Target.Dependency = .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let hummingbirdWebSocket: Target.Dependency = .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")
+let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
+
 let package = Package(
     name: "chatd",
     platforms: [.macOS(.v15)],
@@ -47,14 +68,14 @@ let package = Package(
             dependencies: [
                 "Shared",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                logging,
+                nioCore,
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "_NIOFileSystem", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                nioPosix,
+                nioFileSystem,
+                crypto,
+                serviceLifecycle,
+                metrics,
             ],
             swiftSettings: swiftSettings
         ),
@@ -64,9 +85,9 @@ let package = Package(
             dependencies: [
                 "ChatCore",
                 "Shared",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                grdb,
+                logging,
+                crypto,
             ],
             swiftSettings: swiftSettings
         ),
@@ -77,11 +98,11 @@ let package = Package(
             dependencies: [
                 "ChatCore",
                 "Shared",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                postgresNIO,
+                logging,
+                nioCore,
+                nioSSL,
+                serviceLifecycle,
             ],
             swiftSettings: swiftSettings
         ),
@@ -89,10 +110,10 @@ let package = Package(
         .target(
             name: "ChatTLS",
             dependencies: [
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                logging,
+                nioCore,
+                nioSSL,
+                serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -105,21 +126,21 @@ let package = Package(
                 "ChatCore",
                 "ChatTLS",
                 "Shared",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                hummingbird,
+                hummingbirdWebSocket,
+                logging,
+                nioCore,
+                nioPosix,
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "_NIOFileSystem", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                nioHTTPTypesHTTP1,
+                nioHTTP1,
+                nioFileSystem,
+                crypto,
                 .product(name: "MultipartKit", package: "multipart-kit"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                nioSSL,
+                metrics,
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                serviceLifecycle,
             ],
             swiftSettings: swiftSettings
         ),
@@ -130,13 +151,13 @@ let package = Package(
                 "ChatCore",
                 "ChatTLS",
                 "Shared",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "_NIOFileSystem", package: "swift-nio"),
+                logging,
+                nioCore,
+                nioPosix,
+                nioSSL,
+                nioFileSystem,
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                serviceLifecycle,
             ],
             swiftSettings: swiftSettings
         ),
@@ -152,13 +173,13 @@ let package = Package(
                 "ChatHTTP",
                 "ChatFTP",
                 "Shared",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                hummingbird,
+                hummingbirdWebSocket,
+                argumentParser,
+                logging,
+                nioCore,
+                nioPosix,
+                serviceLifecycle,
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             // The browser UI, served as it is: no build step. Copied next to the binary as
@@ -176,15 +197,15 @@ let package = Package(
             dependencies: [
                 "Shared",
                 "CNCurses",
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "_NIOFileSystem", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                hummingbirdWSClient,
+                asyncHTTPClient,
+                argumentParser,
+                logging,
+                nioCore,
+                nioPosix,
+                nioHTTP1,
+                nioFileSystem,
+                nioSSL,
             ],
             swiftSettings: swiftSettings
         ),
@@ -196,11 +217,11 @@ let package = Package(
                 "ChatStoreSQLite",
                 "ChatStorePostgres",
                 "Shared",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
+                argumentParser,
+                logging,
+                nioCore,
+                nioPosix,
+                nioWebSocket,
             ],
             swiftSettings: swiftSettings
         ),
@@ -217,9 +238,9 @@ let package = Package(
                 "ChatCore",
                 "ChatStoreSQLite",
                 "Shared",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                logging,
+                nioCore,
+                nioPosix,
             ],
             path: "Tests/ChatTestSupport",
             swiftSettings: swiftSettings
@@ -229,9 +250,9 @@ let package = Package(
             name: "ChatCoreTests",
             dependencies: [
                 "ChatCore", "ChatStoreSQLite", "ChatTestSupport", "Shared",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
+                grdb,
+                nioEmbedded,
+                nioWebSocket,
             ],
             swiftSettings: swiftSettings
         ),
@@ -247,9 +268,9 @@ let package = Package(
             name: "ChatStoreConformanceTests",
             dependencies: [
                 "ChatCore", "ChatStoreSQLite", "ChatStorePostgres", "ChatTestSupport", "Shared",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
+                postgresNIO,
+                nioSSL,
+                logging,
             ],
             swiftSettings: swiftSettings
         ),
@@ -257,8 +278,8 @@ let package = Package(
             name: "ChatFTPTests",
             dependencies: [
                 "ChatCore", "ChatStoreSQLite", "ChatTLS", "ChatFTP", "ChatTestSupport", "Shared",
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                nioEmbedded,
+                nioSSL,
             ],
             swiftSettings: swiftSettings
         ),
@@ -266,12 +287,12 @@ let package = Package(
             name: "ChatHTTPTests",
             dependencies: [
                 "ChatCore", "ChatStoreSQLite", "ChatTLS", "ChatHTTP", "ChatFTP", "ChatTestSupport", "Shared",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                hummingbird,
+                hummingbirdWSClient,
+                nioEmbedded,
+                nioWebSocket,
+                nioHTTPTypesHTTP1,
+                nioHTTP1,
             ],
             swiftSettings: swiftSettings
         ),
@@ -288,11 +309,11 @@ let package = Package(
                 "ChatFTP",
                 "ChatTestSupport",
                 "Shared",
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                hummingbirdWSClient,
+                asyncHTTPClient,
+                grdb,
+                nioWebSocket,
+                nioSSL,
             ],
             swiftSettings: swiftSettings
         ),

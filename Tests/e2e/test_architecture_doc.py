@@ -116,7 +116,15 @@ def target_dependencies(name: str) -> list[str]:
     deps = re.search(r"dependencies:\s*\[", body)
     if not deps:
         return []
-    return re.findall(r"\"([^\"]+)\"", balanced(body, deps.end() - 1))
+    listed = balanced(body, deps.end() - 1)
+    # products named once at the top (`let grdb: Target.Dependency = .product(name: "GRDB", ...)`)
+    # count as the names they stand for
+    named = {constant: re.findall(r"\"([^\"]+)\"", value)
+             for constant, value in re.findall(r"^let (\w+): Target\.Dependency = (.+)$", text, re.MULTILINE)}
+    found = re.findall(r"\"([^\"]+)\"", listed)
+    for word in re.findall(r"(?<![\w\".])([a-zA-Z_]\w*)(?=\s*[,\]])", listed):
+        found += named.get(word, [])
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
