@@ -5,9 +5,8 @@ import Foundation
 /// and names needed to act on it, and its description is the one line printed after
 /// `chatd backup: `.
 package enum BackupError: Error, CustomStringConvertible {
-    case noDataDirectory(String)
-    /// The directory exists but holds no `chatd.sqlite`: most likely a wrong `--data-dir`.
-    case notADataDirectory(String)
+    /// The source holds no chatd data: most likely a wrong `--data-dir`.
+    case noData(ExistingDataDirectory.Missing)
     case destinationNotEmpty(String)
     case destinationNotADirectory(String)
     case destinationParentMissing(String)
@@ -34,10 +33,8 @@ package enum BackupError: Error, CustomStringConvertible {
 
     package var description: String {
         switch self {
-        case .noDataDirectory(let path):
-            "no chatd data in \(path): the directory does not exist (give --data-dir or CHATD_DATA_DIR)"
-        case .notADataDirectory(let path):
-            "no chatd data in \(path): it has no chatd.sqlite"
+        case .noData(let missing):
+            missing.description
         case .destinationNotEmpty(let path):
             "\(path) exists and is not empty; give a new or an empty directory"
         case .destinationNotADirectory(let path):

@@ -69,13 +69,11 @@ package struct DataBackup {
 
     /// `DATA_DIR/chatd.sqlite`, which must exist: a backup never creates a database.
     private func checkedDatabasePath() throws(BackupError) -> String {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dataDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw .noDataDirectory(dataDirectory)
+        do {
+            return try ExistingDataDirectory.database(in: dataDirectory)
+        } catch {
+            throw .noData(error)
         }
-        let path = (dataDirectory as NSString).appendingPathComponent("chatd.sqlite")
-        guard FileManager.default.fileExists(atPath: path) else { throw .notADataDirectory(dataDirectory) }
-        return path
     }
 
     /// Links, snapshots and links again until every blob the snapshot names is staged; returns

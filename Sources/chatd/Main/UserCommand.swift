@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChatCore
+import ChatStoreSQLite
 import Foundation
 import Logging
 import Shared
@@ -60,13 +61,10 @@ struct UserCommand: AsyncParsableCommand {
             do {
                 let location = try DatabaseLocation(parsing: database ?? environment["CHATD_DATABASE"] ?? "sqlite", option: "--database")
                 if location == .sqlite {
-                    var isDirectory: ObjCBool = false
-                    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-                        throw UserError("no chatd data in \(directory): the directory does not exist (give --data-dir or CHATD_DATA_DIR)")
-                    }
-                    let databasePath = (directory as NSString).appendingPathComponent("chatd.sqlite")
-                    guard creating || FileManager.default.fileExists(atPath: databasePath) else {
-                        throw UserError("no chatd data in \(directory): it has no chatd.sqlite")
+                    do {
+                        _ = try ExistingDataDirectory.database(in: directory, mayCreateDatabase: creating)
+                    } catch {
+                        throw UserError(error.description)
                     }
                 }
                 storage = try await ChatStorage.open(location, dataDirectory: directory, logger: logger)
