@@ -116,7 +116,7 @@ package final class MessageLog: Service, Sendable {
             } catch {
                 let refusal: ProtocolError
                 if health.refused(error, writing: "\(batch.count) messages") {
-                    refusal = ProtocolError(.storageFull, "the server's disk is full; the message was not stored")
+                    refusal = StorageHealth.refusal(of: "message")
                 } else {
                     logger.error("storing messages failed", metadata: ["count": "\(batch.count)", "error": "\(error)"])
                     refusal = ProtocolError(.internal, "the message could not be stored")

@@ -28,7 +28,7 @@ package enum FileError: Error, Equatable {
         case .quotaExceeded(let quota): ProtocolError(.quotaExceeded, "the upload would pass your quota of \(ByteSize.text(quota))")
         case .invalidOffset(let requested, let size):
             ProtocolError(.rangeNotSatisfiable, "cannot resume at byte \(requested): the stored file has \(size) bytes")
-        case .storageFull: ProtocolError(.storageFull, "the server's disk is full; the file was not stored")
+        case .storageFull: StorageHealth.refusal(of: "file")
         case .storage: ProtocolError(.internal, "the file could not be stored")
         }
     }
