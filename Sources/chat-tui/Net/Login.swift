@@ -34,38 +34,41 @@ struct Login: Sendable {
             }
             cache.forget(server: api.endpoint, user: user)
         }
-        let prompted = (environment["CHAT_PASSWORD"] ?? "").isEmpty && passwordFile == nil
+        let prompted = PasswordSource.willPrompt(file: passwordFile, environment: environment)
         if prompted { try await api.probe() }
-        var register = register
-        var tries = 0
-        var answer: LoginResponse?
-        while answer == nil {
-            tries += 1
-            let password = try PasswordSource.password(file: passwordFile, environment: environment,
-                                                       prompt: "Password for \(user) at \(api.endpoint.base): ")
-            switch await attempt(user: user, password: password, register: register) {
-            case .success(let response):
-                answer = response
-            case .failure(.server(401, "no_account", _)) where !register:
-                guard askToRegister,
-                      PasswordSource.confirm("No account '\(user)' at \(api.endpoint.base) — create it? [y/N] ") else {
-                    throw ChatAPIError.noAccount(user: user, server: api.endpoint.base)
-                }
-                register = true
-                answer = try await api.login(username: user, password: password, register: true)
-            case .failure(.server(401, _, _)) where prompted && tries < Self.promptTries:
-                PasswordSource.say("Sorry, try again.\n")
-            case .failure(let error):
-                throw error
-            }
-        }
-        let response = answer!
+        let response = try await logIn(user: user, passwordFile: passwordFile, register: register, askToRegister: askToRegister,
+                                       prompted: prompted, environment: environment)
         do {
             try cache.store(response.token, server: api.endpoint, user: user)
         } catch {
             FileHandle.standardError.write(Data("chat-tui: cannot cache the login token under \(cache.directory): \(error)\n".utf8))
         }
         return Result(token: response.token, username: response.username)
+    }
+
+    /// The login itself: a typed password that is wrong is asked again (``promptTries`` in all),
+    /// and an unknown name becomes an account only when the user asked for one.
+    private func logIn(user: String, passwordFile: String?, register: Bool, askToRegister: Bool, prompted: Bool,
+                       environment: [String: String]) async throws -> LoginResponse {
+        for tries in 1... {
+            let password = try PasswordSource.password(file: passwordFile, environment: environment,
+                                                       prompt: "Password for \(user) at \(api.endpoint.base): ")
+            switch await attempt(user: user, password: password, register: register) {
+            case .success(let response):
+                return response
+            case .failure(.server(401, "no_account", _)) where !register:
+                guard askToRegister,
+                      PasswordSource.confirm("No account '\(user)' at \(api.endpoint.base) — create it? [y/N] ") else {
+                    throw ChatAPIError.noAccount(user: user, server: api.endpoint.base)
+                }
+                return try await api.login(username: user, password: password, register: true)
+            case .failure(.server(401, _, _)) where prompted && tries < Self.promptTries:
+                PasswordSource.say("Sorry, try again.\n")
+            case .failure(let error):
+                throw error
+            }
+        }
+        preconditionFailure("the loop returns or throws")
     }
 
     private func attempt(user: String, password: String, register: Bool) async -> Swift.Result<LoginResponse, ChatAPIError> {

@@ -7,6 +7,12 @@ enum PasswordSource {
         let description: String
     }
 
+    /// Whether ``password(file:environment:prompt:)`` will ask on the terminal (neither
+    /// `CHAT_PASSWORD` nor a file gives it): only a typed password may be asked for again.
+    static func willPrompt(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        (environment["CHAT_PASSWORD"] ?? "").isEmpty && file == nil
+    }
+
     static func password(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
                          prompt: String) throws -> String {
         if let password = environment["CHAT_PASSWORD"], !password.isEmpty { return password }
