@@ -82,7 +82,7 @@ package final class ChatService: Sendable {
             } catch let rejection as FrameRejection {
                 session.send(FrameEncoder.error(rejection.error, clientID: rejection.clientID))
             } catch where log.health.refused(error, writing: "a request") {
-                session.send(FrameEncoder.error(StorageHealth.refusal(of: "request")))
+                session.send(FrameEncoder.error(ProtocolError.storageFull(refusing: "request")))
             } catch {
                 logger.error("request failed", metadata: ["user": "\(session.account.name)", "error": "\(error)"])
                 session.send(FrameEncoder.error(ProtocolError(.internal, "the server could not answer this request")))

@@ -116,7 +116,7 @@ package final class MessageLog: Service, Sendable {
             } catch {
                 let refusal: ProtocolError
                 if health.refused(error, writing: "\(batch.count) messages") {
-                    refusal = StorageHealth.refusal(of: "message")
+                    refusal = ProtocolError.storageFull(refusing: "message")
                 } else {
                     logger.error("storing messages failed", metadata: ["count": "\(batch.count)", "error": "\(error)"])
                     refusal = ProtocolError(.internal, "the message could not be stored")

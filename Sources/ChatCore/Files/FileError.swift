@@ -28,7 +28,7 @@ package enum FileError: Error, Equatable {
         case .quotaExceeded(let quota): ProtocolError(.quotaExceeded, "the upload would pass your quota of \(ByteSize.text(quota))")
         case .invalidOffset(let requested, let size):
             ProtocolError(.rangeNotSatisfiable, "cannot resume at byte \(requested): the stored file has \(size) bytes")
-        case .storageFull: StorageHealth.refusal(of: "file")
+        case .storageFull: ProtocolError.storageFull(refusing: "file")
         case .storage: ProtocolError(.internal, "the file could not be stored")
         }
     }

@@ -76,11 +76,6 @@ package final class StorageHealth: Sendable {
         return true
     }
 
-    /// What a user is told when `what` ("message", "file") was refused for lack of space.
-    package static func refusal(of what: String) -> ProtocolError {
-        ProtocolError(.storageFull, "the server's disk is full; the \(what) was not stored")
-    }
-
     /// Records a successful write: it ends a full state.
     package func stored() {
         guard full.load(ordering: .acquiring) else { return }

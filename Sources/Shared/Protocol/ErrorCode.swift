@@ -35,4 +35,9 @@ public struct ProtocolError: Error, Equatable, Sendable {
         self.code = code
         self.message = message
     }
+
+    /// `storage_full`: `what` ("message", "file") was refused because the server's disk is full.
+    public static func storageFull(refusing what: String) -> ProtocolError {
+        ProtocolError(.storageFull, "the server's disk is full; the \(what) was not stored")
+    }
 }
