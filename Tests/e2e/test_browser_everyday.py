@@ -350,9 +350,14 @@ def test_day_lines_and_locale_times(make_server):
     s.kill()
     now = datetime.now().astimezone()
     local = now.tzinfo
+    # today's two at most a minute apart, both today and in the past whatever the hour ("now minus
+    # three minutes" is yesterday just after midnight)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    first_today = midnight + (now - midnight) / 2
+    second_today = first_today + min(timedelta(minutes=1), (now - midnight) / 4)
     stamps = [datetime(2023, 12, 4, 9, 30, tzinfo=local), datetime(2023, 12, 4, 9, 40, tzinfo=local),
               datetime(2023, 12, 4, 9, 41, tzinfo=local),
-              (now - timedelta(days=1)).replace(hour=18, minute=5), now - timedelta(minutes=3), now - timedelta(minutes=2)]
+              (now - timedelta(days=1)).replace(hour=18, minute=5), first_today, second_today]
     with sqlite3.connect(s.data_dir / "chatd.sqlite") as conn:
         for text, when in zip(texts, stamps):
             n = conn.execute("UPDATE messages SET created_at = ? WHERE body = ?",
