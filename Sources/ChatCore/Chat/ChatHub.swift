@@ -11,10 +11,12 @@ import Synchronization
 /// presence; frames are encoded before taking it and enqueueing never blocks, so a slow
 /// client cannot hold up the hub or anybody else.
 ///
-/// With a ``ClusterRelay`` (cluster nodes) the hub still tracks this node's sessions but no
-/// longer decides joins and leaves: it reports its first and last sessions per account to the
-/// relay, and the notices come back from the cluster for every node alike.
-package final class ChatHub: MessageDelivery {
+/// With a ``ClusterBridge`` (cluster nodes) the hub still tracks this node's sessions but no
+/// longer decides what they see on its own: committed messages, file changes, its first and
+/// last sessions per account and logouts go to the bridge, and come back from the cluster in
+/// one order for every node alike. The `publish` and `closeSessions` methods are that choice,
+/// made here and nowhere else.
+package final class ChatHub: Sendable {
     private struct Registry {
         var byAccount: [Int64: [ChatSession]] = [:]
         /// Every session, kept as one array so that a broadcast takes a snapshot by reference.
@@ -23,13 +25,34 @@ package final class ChatHub: MessageDelivery {
 
     private let registry = Mutex(Registry())
     private let logger: Logger
-    private let relay: (any ClusterRelay)?
+    private let bridge: (any ClusterBridge)?
     package let metrics: ChatMetrics
 
-    package init(logger: Logger, metrics: ChatMetrics = .disabled, relay: (any ClusterRelay)? = nil) {
+    package init(logger: Logger, metrics: ChatMetrics = .disabled, bridge: (any ClusterBridge)? = nil) {
         self.logger = logger
         self.metrics = metrics
-        self.relay = relay
+        self.bridge = bridge
+        bridge?.connect(self)
+    }
+
+    /// Sends a batch this node committed on: through the cluster when there is one, so that
+    /// every node merges all nodes' messages in id order; else straight to the sessions.
+    package func publish(_ batch: [StoredMessage]) {
+        if let bridge {
+            bridge.committed(batch)
+        } else {
+            deliver(batch)
+        }
+    }
+
+    /// Tells everybody about a file change: through the cluster when there is one, so that
+    /// every node sees it once and in the same order.
+    package func publish(_ event: FileEvent) {
+        if let bridge {
+            bridge.fileChanged(event)
+        } else {
+            sendToAll(FrameEncoder.encode(.file(event)))
+        }
     }
 
     /// Registers a session. When it is its account's first, everybody else is told it joined.
@@ -41,8 +64,8 @@ package final class ChatHub: MessageDelivery {
             let first = registry.byAccount[session.account.id, default: []].isEmpty
             registry.byAccount[session.account.id, default: []].append(session)
             registry.all.append(session)
-            if first, let relay {
-                relay.localPresenceChanged(session.account, online: true)
+            if first, let bridge {
+                bridge.localPresenceChanged(session.account, online: true)
             } else if first {
                 // under the lock, so that join and leave notices of one account cannot cross
                 let frame = FrameEncoder.encode(joined)
@@ -60,7 +83,7 @@ package final class ChatHub: MessageDelivery {
 
     /// Waits until the cluster counts this node's sessions (nothing to wait for on one node).
     package func settlePresence() async {
-        await relay?.settle(limit: .seconds(5))
+        await bridge?.settle(limit: .seconds(5))
     }
 
     /// Unregisters a session. When it was its account's last, everybody is told it left.
@@ -71,9 +94,9 @@ package final class ChatHub: MessageDelivery {
                   let index = sessions.firstIndex(where: { $0 === session }) else { return }
             sessions.remove(at: index)
             registry.all.removeAll { $0 === session }
-            if sessions.isEmpty, let relay {
+            if sessions.isEmpty, let bridge {
                 registry.byAccount[session.account.id] = nil
-                relay.localPresenceChanged(session.account, online: false)
+                bridge.localPresenceChanged(session.account, online: false)
             } else if sessions.isEmpty {
                 registry.byAccount[session.account.id] = nil
                 let frame = FrameEncoder.encode(left)
@@ -94,7 +117,7 @@ package final class ChatHub: MessageDelivery {
     /// it under the lock is free and looking up in it needs no lock).
     package func presence() -> (Int64) -> Bool {
         let byAccount = registry.withLock { $0.byAccount }
-        guard let elsewhere = relay?.onlineAnywhere() else { return { byAccount[$0] != nil } }
+        guard let elsewhere = bridge?.onlineAnywhere() else { return { byAccount[$0] != nil } }
         return { byAccount[$0] != nil || elsewhere.contains($0) }
     }
 
@@ -107,7 +130,7 @@ package final class ChatHub: MessageDelivery {
         registry.withLock { $0.all.count }
     }
 
-    /// Sends committed messages, in id order, to everyone who can see each. The sender's own
+    /// Sends committed messages, in id order, to this node's sessions that can see each. The sender's own
     /// sessions get a copy carrying `client_id`; everybody else gets one shared encoding. Writers
     /// are woken once for the whole batch.
     package func deliver(_ batch: [StoredMessage]) {
@@ -178,8 +201,8 @@ package final class ChatHub: MessageDelivery {
     /// Closes every session that logged in with this token (after `POST /api/logout`), on
     /// every node of a cluster.
     package func closeSessions(tokenHash: Data) {
-        if let relay {
-            relay.loggedOut(tokenHash: tokenHash)
+        if let bridge {
+            bridge.loggedOut(tokenHash: tokenHash)
         } else {
             closeLocalSessions(tokenHash: tokenHash)
         }

@@ -27,9 +27,6 @@ package final class MessageLog: Service, Sendable {
 
     package let store: any MessageStore
     package let hub: ChatHub
-    /// Who sends committed batches on: the hub itself on a single node, the cluster's
-    /// ``MessageFeed`` when messages from other nodes must be merged in id order.
-    package let delivery: any MessageDelivery
     package let capacity: Int
     package let maxBatch: Int
     /// Told of every commit and every failure, so a full disk is answered `storage_full` and
@@ -38,11 +35,10 @@ package final class MessageLog: Service, Sendable {
     private let pending = Mutex(Pending())
     private let logger: Logger
 
-    package init(store: any MessageStore, hub: ChatHub, delivery: (any MessageDelivery)? = nil, capacity: Int = 8192, maxBatch: Int = 1024,
+    package init(store: any MessageStore, hub: ChatHub, capacity: Int = 8192, maxBatch: Int = 1024,
          health: StorageHealth, logger: Logger) {
         self.store = store
         self.hub = hub
-        self.delivery = delivery ?? hub
         self.capacity = capacity
         self.maxBatch = maxBatch
         self.health = health
@@ -112,7 +108,7 @@ package final class MessageLog: Service, Sendable {
                 hub.metrics.directMessagesIn.increment(by: direct)
                 hub.metrics.broadcastMessagesIn.increment(by: stored.count - direct)
                 health.stored()
-                delivery.deliver(stored)
+                hub.publish(stored)
             } catch {
                 let refusal: ProtocolError
                 if health.refused(error, writing: "\(batch.count) messages") {

@@ -1,11 +1,15 @@
 import ChatCore
 import Foundation
+import PostgresNIO
 import Shared
 
 /// What one node tells the others through `NOTIFY chatd`. Payloads carry ids and names, never
 /// message bodies: a message may be larger than NOTIFY's 8000-byte limit, and a node that missed
 /// a notification must be able to rebuild everything from the tables anyway.
 package enum ClusterEvent: Equatable, Sendable {
+    /// The channel every node LISTENs on.
+    package static let channel = "chatd"
+
     /// Messages up to this id were committed: fetch and deliver what is new.
     case messages(upTo: Int64)
     /// An account came online (its first session anywhere) or went offline (its last).
@@ -14,6 +18,13 @@ package enum ClusterEvent: Equatable, Sendable {
     case file(FileEvent)
     /// A token was logged out: close its sessions (the SHA-256 the tokens table keys on).
     case logout(tokenHash: Data)
+
+    /// The statement that tells every node, this one included. Inside a transaction it goes
+    /// out when (and only if) the transaction commits, so nobody hears of a change that did not
+    /// happen.
+    package var notification: PostgresQuery {
+        "SELECT pg_notify(\(Self.channel), \(payload))"
+    }
 
     package var payload: String {
         switch self {

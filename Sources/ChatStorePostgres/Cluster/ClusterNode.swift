@@ -1,38 +1,83 @@
 import ChatCore
+import Foundation
 import Logging
 import PostgresNIO
 import ServiceLifecycle
 import Shared
+import Synchronization
 
-/// This process as one node of a cluster: it listens on the shared database's `chatd` channel
-/// (its own connection, outside the pool, as LISTEN needs), hands what it hears to the message
-/// feed, the presence board and the hub, and heart-beats.
+/// This process as one node of a cluster, and the hub's one ``ClusterBridge``: what this node
+/// commits, changes or logs out goes to the other nodes through `NOTIFY chatd` (the statements
+/// are ``ClusterEvent``'s), and what any node says comes back through this node's own listener
+/// (its own connection, outside the pool, as LISTEN needs) to the message feed, the presence
+/// board and the hub. So every node shows everything in the same order, its own work included.
 ///
 /// When the listener connection drops it reconnects, then re-reads presence and looks for
 /// messages it may have missed, so a lost notification delays delivery but never loses it; a
 /// tick every heartbeat makes the feed look in any case.
-package final class ClusterNode: Service {
+package final class ClusterNode: Service, ClusterBridge {
     package let database: PostgresDatabase
     package let presence: ClusterPresence
     package let feed: MessageFeed
-    package let hub: ChatHub
+    /// This node's hub, known once it is built: the hub is built with its bridge.
+    private let local: LocalHub
     /// File changes to announce, in the order they were made (a rename is a delete and an add).
     private let fileChanges: AsyncStream<FileEvent>
     private let fileChangesInput: AsyncStream<FileEvent>.Continuation
     private let logger: Logger
 
-    package init(database: PostgresDatabase, presence: ClusterPresence, feed: MessageFeed, hub: ChatHub, logger: Logger) {
+    /// Registers this node with the cluster; its feed delivers what is committed from now on.
+    package static func join(database: PostgresDatabase, messages: PostgresMessageStore, presence: ClusterPresence,
+                             logger: Logger) async throws -> ClusterNode {
+        let local = LocalHub()
+        let feed = MessageFeed(store: messages, hub: local, startAfter: try await messages.newestID(), logger: logger)
+        try await presence.register()
+        return ClusterNode(database: database, presence: presence, feed: feed, local: local, logger: logger)
+    }
+
+    private init(database: PostgresDatabase, presence: ClusterPresence, feed: MessageFeed, local: LocalHub, logger: Logger) {
         self.database = database
         self.presence = presence
         self.feed = feed
-        self.hub = hub
+        self.local = local
         self.logger = logger
         (fileChanges, fileChangesInput) = AsyncStream.makeStream()
     }
 
-    /// A heartbeat every third of the timeout, so that a node is taken for dead only after it
-    /// missed about three in a row.
-    package var heartbeatInterval: Duration { presence.timeout / 3 }
+    // MARK: ClusterBridge
+
+    package func connect(_ hub: ChatHub) {
+        local.hub.withLock { $0 = hub }
+    }
+
+    /// Its NOTIFY went out with the commit (``PostgresMessageStore/insert(_:nowMillis:)``); the
+    /// feed delivers it here without reading it back when nothing from another node is due first.
+    package func committed(_ batch: [StoredMessage]) {
+        feed.deliver(batch)
+    }
+
+    /// Does not wait: the changes go out in order from one task.
+    package func fileChanged(_ event: FileEvent) {
+        fileChangesInput.yield(event)
+    }
+
+    package func localPresenceChanged(_ account: Account, online: Bool) {
+        presence.localPresenceChanged(account, online: online)
+    }
+
+    package func settle(limit: Duration) async {
+        await presence.settle(limit: limit)
+    }
+
+    package func onlineAnywhere() -> Set<Int64> {
+        presence.onlineAnywhere()
+    }
+
+    package func loggedOut(tokenHash: Data) {
+        presence.loggedOut(tokenHash: tokenHash)
+    }
+
+    // MARK: running
 
     package func run() async throws {
         await withTaskGroup(of: Void.self) { group in
@@ -53,6 +98,10 @@ package final class ClusterNode: Service {
         logger.info("left the cluster", metadata: ["node": "\(presence.nodeID)"])
     }
 
+    /// A heartbeat every third of the timeout, so that a node is taken for dead only after it
+    /// missed about three in a row.
+    package var heartbeatInterval: Duration { presence.timeout / 3 }
+
     // MARK: the listener
 
     private func listen() async {
@@ -63,7 +112,7 @@ package final class ClusterNode: Service {
                     configuration: database.connectionConfiguration(purpose: "listener"), id: 0, logger: logger)
                 attempt = 0
                 do {
-                    try await connection.listen(on: PostgresMessageStore.channel) { notifications in
+                    try await connection.listen(on: ClusterEvent.channel) { notifications in
                         try await connected()
                         try await withThrowingTaskGroup(of: Void.self) { group in
                             group.addTask {
@@ -105,13 +154,15 @@ package final class ClusterNode: Service {
     /// Listening again: whatever was said meanwhile is read from the tables.
     private func connected() async throws {
         let (joined, left) = try await presence.reload()
-        for account in joined { hub.announce(account, online: true) }
-        for account in left { hub.announce(account, online: false) }
+        let hub = local.hub.withLock { $0 }
+        for account in joined { hub?.announce(account, online: true) }
+        for account in left { hub?.announce(account, online: false) }
         feed.poke()
         logger.debug("cluster listener connected", metadata: ["node": "\(presence.nodeID)"])
     }
 
     private func dispatch(_ payload: String) {
+        guard let hub = local.hub.withLock({ $0 }) else { return }
         switch ClusterEvent(payload: payload) {
         case .messages(let id):
             feed.poke(upTo: id)
@@ -138,7 +189,7 @@ package final class ClusterNode: Service {
                 return
             }
             do {
-                try await presence.heartbeat(localAccounts: hub.localAccounts)
+                try await presence.heartbeat(localAccounts: { self.local.hub.withLock { $0 }?.localAccounts() ?? [] })
                 try await presence.reapDeadNodes()
             } catch {
                 logger.warning("cluster heartbeat failed", metadata: ["error": "\(PostgresDatabase.describe(error))"])
@@ -147,22 +198,24 @@ package final class ClusterNode: Service {
         }
     }
 
-    /// Tells every node (this one included) about a file change; each sends it to its sessions.
-    /// Does not wait: the changes go out in order from one task.
-    package func announce(_ event: FileEvent) {
-        fileChangesInput.yield(event)
-    }
-
     private func announceFileChanges() async {
         for await event in fileChanges {
             do {
-                try await database.client.query(
-                    "SELECT pg_notify(\(PostgresMessageStore.channel), \(ClusterEvent.file(event).payload))", logger: logger)
+                try await database.client.query(ClusterEvent.file(event).notification, logger: logger)
             } catch {
                 logger.error("announcing a file change failed", metadata: [
                     "name": "\(event.file.name)", "error": "\(PostgresDatabase.describe(error))",
                 ])
             }
         }
+    }
+}
+
+/// The hub the feed and the listener hand things to, set by ``ClusterNode/connect(_:)``.
+private final class LocalHub: MessageDelivery {
+    let hub = Mutex<ChatHub?>(nil)
+
+    func deliver(_ batch: [StoredMessage]) {
+        hub.withLock { $0 }?.deliver(batch)
     }
 }

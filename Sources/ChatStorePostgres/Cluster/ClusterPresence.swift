@@ -19,7 +19,7 @@ import Synchronization
 /// session's row not been written yet when the account's sessions elsewhere closed, the count
 /// would reach 0 (a leave) while the session is open, then 1 again (a join). So a session is not
 /// welcomed before its node's row is written (``settle()``); only leaving is written behind.
-package final class ClusterPresence: ClusterRelay {
+package final class ClusterPresence: Sendable {
     package let nodeID: UUID
     package let label: String
     package let timeout: Duration
@@ -55,7 +55,7 @@ package final class ClusterPresence: ClusterRelay {
         (changes, changesInput) = AsyncStream.makeStream()
     }
 
-    // MARK: ClusterRelay
+    // MARK: what the bridge hands over
 
     package func localPresenceChanged(_ account: Account, online: Bool) {
         enqueue(.presence(account, online: online))
@@ -169,7 +169,7 @@ package final class ClusterPresence: ClusterRelay {
             case .logout(let tokenHash):
                 await retrying("announcing a logout", attempts: 3) {
                     try await self.database.client.withConnection { connection in
-                        try await Self.notify(.logout(tokenHash: tokenHash), on: connection, logger: self.logger)
+                        _ = try await connection.query(ClusterEvent.logout(tokenHash: tokenHash).notification, logger: self.logger)
                     }
                 }
             }
@@ -196,7 +196,7 @@ package final class ClusterPresence: ClusterRelay {
             var count: Int64 = 0
             for try await n in rows.decode(Int64.self) { count = n }
             if isOnline ? count == 1 : count == 0 {
-                try await Self.notify(.presence(account: account, online: isOnline), on: connection, logger: logger)
+                try await connection.query(ClusterEvent.presence(account: account, online: isOnline).notification, logger: logger)
             }
         }
     }
@@ -250,7 +250,7 @@ package final class ClusterPresence: ClusterRelay {
                 var count: Int64 = 0
                 for try await n in left.decode(Int64.self) { count = n }
                 if count == 0 {
-                    try await Self.notify(.presence(account: account, online: false), on: connection, logger: logger)
+                    try await connection.query(ClusterEvent.presence(account: account, online: false).notification, logger: logger)
                 }
             }
             return dead
@@ -258,10 +258,6 @@ package final class ClusterPresence: ClusterRelay {
         for (id, label) in gone where id != nodeID {
             logger.notice("cluster node removed", metadata: ["node": "\(id)", "label": "\(label)", "reason": "\(reason)"])
         }
-    }
-
-    package static func notify(_ event: ClusterEvent, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("SELECT pg_notify(\(PostgresMessageStore.channel), \(event.payload))", logger: logger)
     }
 
     /// Runs `work` until it succeeds (a database that is briefly away must not lose a presence

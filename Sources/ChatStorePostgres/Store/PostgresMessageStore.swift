@@ -14,9 +14,6 @@ import Shared
 package struct PostgresMessageStore: MessageStore, CommittedMessages {
     package let database: PostgresDatabase
 
-    /// The channel every node LISTENs on; see ``ClusterEvent`` for the payloads.
-    package static let channel = "chatd"
-
     private var client: PostgresClient { database.client }
     private var logger: Logger { database.logger }
 
@@ -45,8 +42,8 @@ package struct PostgresMessageStore: MessageStore, CommittedMessages {
                 """, logger: logger)
             var ids: [Int64] = []
             for try await id in rows.decode(Int64.self) { ids.append(id) }
-            // delivered to every listener when (and only if) this transaction commits
-            try await connection.query("SELECT pg_notify(\(Self.channel), \(ClusterEvent.messages(upTo: ids.max() ?? 0).payload))", logger: logger)
+            // in the transaction: every node hears of the batch when (and only if) it commits
+            try await connection.query(ClusterEvent.messages(upTo: ids.max() ?? 0).notification, logger: logger)
             return ids
         }
         guard ids.count == drafts.count else { throw PostgresStoreError.noRow("INSERT INTO messages (\(ids.count) of \(drafts.count))") }

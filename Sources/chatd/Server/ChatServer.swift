@@ -64,26 +64,18 @@ enum ChatServer {
             loginGuard: shared.loginGuard, tokenLifetimeDays: config.tokenLifetimeDays, logger: logger)
         let metricsEndpoint = config.metrics.map { _ in MetricsEndpoint() }
         let metrics = metricsEndpoint.map { ChatMetrics(factory: $0.factory) } ?? .disabled
-        let hub = ChatHub(logger: logger, metrics: metrics, relay: shared.presence)
-        let cluster = try await storage.joinCluster(presence: shared.presence, hub: hub, logger: logger)
+        let cluster = try await storage.joinCluster(presence: shared.presence, logger: logger)
+        let hub = ChatHub(logger: logger, metrics: metrics, bridge: cluster)
         let health = StorageHealth(dataDirectory: config.dataDirectory, logger: logger)
-        let log = MessageLog(store: storage.messages, hub: hub, delivery: cluster?.feed, health: health, logger: logger)
+        let log = MessageLog(store: storage.messages, hub: hub, health: health, logger: logger)
         let chat = ChatService(
             accounts: accounts, hub: hub, log: log, messages: storage.messages, rateLimiter: shared.rateLimit,
             limits: .init(messageChars: config.messageChars, fileBytes: config.maxFileSize, outboundQueueBytes: config.outboundQueueBytes),
             serverVersion: "chatd \(Chatd.version)", logger: logger)
-        // A file change reaches this node's sessions through the cluster when there is one, so
-        // every node sees it once and in the same order.
-        let announce: @Sendable (FileEvent) -> Void
-        if let cluster {
-            announce = { cluster.announce($0) }
-        } else {
-            announce = { hub.sendToAll(FrameEncoder.encode(.file($0))) }
-        }
         let files = FileStore(
             dataDirectory: config.dataDirectory, catalog: storage.files, shared: cluster != nil,
             policy: FilePolicy(maxFileSize: config.maxFileSize, quota: config.quota), health: health, logger: logger,
-            onChange: announce)
+            onChange: { hub.publish($0) })
         try await files.recover()
         let ftp = try await bindFTP(config, tls: tls, metrics: metrics, files: files, accounts: accounts, logger: logger)
 

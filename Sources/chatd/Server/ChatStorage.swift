@@ -58,14 +58,12 @@ struct ChatStorage: Sendable {
         }
     }
 
-    /// With PostgreSQL: registers this node and builds what merges the other nodes' messages,
-    /// presence and file changes into this one's. `nil` with SQLite.
-    func joinCluster(presence: ClusterPresence?, hub: ChatHub, logger: Logger) async throws(StartupError) -> ClusterNode? {
+    /// With PostgreSQL: registers this node and returns the bridge that merges the other nodes'
+    /// messages, presence and file changes into this one's. `nil` with SQLite.
+    func joinCluster(presence: ClusterPresence?, logger: Logger) async throws(StartupError) -> ClusterNode? {
         guard case .postgres(let database, let messages) = backend, let presence else { return nil }
         do {
-            let feed = MessageFeed(store: messages, hub: hub, startAfter: try await messages.newestID(), logger: logger)
-            try await presence.register()
-            return ClusterNode(database: database, presence: presence, feed: feed, hub: hub, logger: logger)
+            return try await ClusterNode.join(database: database, messages: messages, presence: presence, logger: logger)
         } catch {
             throw StartupError("cannot join the cluster in \(database.location): \(PostgresDatabase.describe(error))")
         }
