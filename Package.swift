@@ -34,6 +34,10 @@ let package = Package(
         .executable(name: "chat-tui", targets: ["chat-tui"]),
         .executable(name: "chat-bench", targets: ["chat-bench"]),
         .library(name: "Shared", targets: ["Shared"]),
+        // The parsers of untrusted input, as libraries of their own so that the fuzzers
+        // (Tests/Fuzz, a package of its own) import them without building the servers' packages.
+        .library(name: "FTPProtocol", targets: ["FTPProtocol"]),
+        .library(name: "HTTPParsing", targets: ["HTTPParsing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
@@ -124,6 +128,7 @@ let package = Package(
             name: "ChatHTTP",
             dependencies: [
                 "ChatCore",
+                "HTTPParsing",
                 "ChatTLS",
                 "Shared",
                 hummingbird,
@@ -136,7 +141,6 @@ let package = Package(
                 nioHTTP1,
                 nioFileSystem,
                 crypto,
-                .product(name: "MultipartKit", package: "multipart-kit"),
                 nioSSL,
                 metrics,
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -144,11 +148,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The FTP door (SwiftNIO): sessions as a state machine, listings, data connections.
+        // The FTP dialogue without I/O: the command and line parsers, replies, addresses, and
+        // the session as a pure state machine. Only NIOCore's byte buffers and addresses.
+        .target(
+            name: "FTPProtocol",
+            dependencies: [nioCore],
+            swiftSettings: swiftSettings
+        ),
+        // What the HTTP door parses from request bodies and headers before any file is touched:
+        // multipart forms (streamed into a sink) and byte ranges.
+        .target(
+            name: "HTTPParsing",
+            dependencies: [nioCore, .product(name: "MultipartKit", package: "multipart-kit")],
+            swiftSettings: swiftSettings
+        ),
+        // The FTP door (SwiftNIO): the listener, control and data connections, the file area.
         .target(
             name: "ChatFTP",
             dependencies: [
                 "ChatCore",
+                "FTPProtocol",
                 "ChatTLS",
                 "Shared",
                 logging,
@@ -277,16 +296,26 @@ let package = Package(
         .testTarget(
             name: "ChatFTPTests",
             dependencies: [
-                "ChatCore", "ChatStoreSQLite", "ChatTLS", "ChatFTP", "ChatTestSupport", "Shared",
+                "ChatCore", "ChatStoreSQLite", "ChatTLS", "ChatFTP", "FTPProtocol", "ChatTestSupport", "Shared",
                 nioEmbedded,
                 nioSSL,
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "FTPProtocolTests",
+            dependencies: ["FTPProtocol", nioCore, nioEmbedded],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HTTPParsingTests",
+            dependencies: ["HTTPParsing"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ChatHTTPTests",
             dependencies: [
-                "ChatCore", "ChatStoreSQLite", "ChatTLS", "ChatHTTP", "ChatFTP", "ChatTestSupport", "Shared",
+                "ChatCore", "ChatStoreSQLite", "ChatTLS", "ChatHTTP", "FTPProtocol", "HTTPParsing", "ChatTestSupport", "Shared",
                 hummingbird,
                 hummingbirdWSClient,
                 nioEmbedded,

@@ -1,4 +1,5 @@
 import NIOCore
+import FTPProtocol
 import Testing
 @testable import ChatCore
 @testable import ChatStoreSQLite

@@ -1,10 +1,10 @@
 import Shared
 import Testing
+import HTTPParsing
 @testable import ChatCore
 @testable import ChatStoreSQLite
 @testable import ChatTLS
 @testable import ChatHTTP
-@testable import ChatFTP
 import ChatTestSupport
 
 

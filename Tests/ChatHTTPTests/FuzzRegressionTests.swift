@@ -1,4 +1,6 @@
+import FTPProtocol
 import Foundation
+import HTTPParsing
 import Hummingbird
 import NIOCore
 import Shared
@@ -7,7 +9,6 @@ import Testing
 @testable import ChatStoreSQLite
 @testable import ChatTLS
 @testable import ChatHTTP
-@testable import ChatFTP
 import ChatTestSupport
 
 
@@ -96,12 +97,13 @@ struct FuzzRegressionTests {
         let fixture = try await FileStoreFixture()
         let bytes = latin1 ? Array(body.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }) : Array(body.utf8)
         let chunks = RequestBody(buffer: ByteBuffer(bytes: bytes))
+        let begin = { (name: String, size: Int64?) in try await fixture.store.beginUpload(name: name, by: fixture.alice, declaredSize: size) }
         if swallow {
-            if let result = try? await MultipartUpload.read(contentType: contentType, body: chunks, store: fixture.store, owner: fixture.alice) {
+            if let result = try? await MultipartUpload.read(contentType: contentType, body: chunks, begin: begin) {
                 await result.upload.abort()
             }
         } else {
-            let result = try await MultipartUpload.read(contentType: contentType, body: chunks, store: fixture.store, owner: fixture.alice)
+            let result = try await MultipartUpload.read(contentType: contentType, body: chunks, begin: begin)
             await result.upload.abort()
         }
     }

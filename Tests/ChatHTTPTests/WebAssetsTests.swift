@@ -4,7 +4,6 @@ import Testing
 @testable import ChatStoreSQLite
 @testable import ChatTLS
 @testable import ChatHTTP
-@testable import ChatFTP
 import ChatTestSupport
 
 

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import FTPProtocol
 import Testing
 @testable import chatd
 @testable import ChatCore

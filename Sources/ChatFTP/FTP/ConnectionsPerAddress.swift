@@ -1,4 +1,5 @@
 import ChatCore
+import FTPProtocol
 import Synchronization
 
 /// Counts control connections per client address against a limit (RFC 2577 §5: a client may not

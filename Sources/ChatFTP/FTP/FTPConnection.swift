@@ -1,4 +1,5 @@
 import ChatCore
+import FTPProtocol
 import AsyncAlgorithms
 import Logging
 import NIOCore
@@ -212,7 +213,7 @@ package struct FTPConnection {
                 prepared = try await area.prepare(transfer)
             } catch {
                 handle.abort()
-                sink.yield(.finished(.failed(error)))
+                sink.yield(.finished(.failed(FTPReply(refusing: error))))
                 return
             }
             let data: FTPDataConnection

@@ -1,4 +1,5 @@
 import ChatCore
+import FTPProtocol
 import Logging
 import NIOCore
 import NIOPosix

@@ -1,4 +1,5 @@
 import ChatCore
+import FTPProtocol
 import Logging
 import NIOCore
 import NIOPosix
@@ -42,7 +43,7 @@ package struct FTPFileArea: Sendable {
                 return .facts(FTPListing.factsLine(entry(try await existing(name))))
             }
         } catch {
-            return .failed(files.storageError(error))
+            return .failed(FTPReply(refusing: files.storageError(error)))
         }
     }
 
@@ -132,7 +133,7 @@ package struct FTPFileArea: Sendable {
                     }
                 }
             } catch let error as FileError {
-                return .failed(error)
+                return .failed(FTPReply(refusing: error))
             } catch NIOSSLError.uncleanShutdown {
                 // Strict, as vsftpd's strict_ssl_read_eof: under TLS the end of an upload is
                 // proven only by close_notify. curl, lftp and Python's ftplib all send it.
@@ -157,7 +158,7 @@ package struct FTPFileArea: Sendable {
                 metrics.uploaded(received, via: .ftp)
                 return .done
             } catch {
-                return .failed(files.storageError(error))
+                return .failed(FTPReply(refusing: files.storageError(error)))
             }
         }
     }
@@ -171,7 +172,7 @@ package struct FTPFileArea: Sendable {
             descriptor = try handle.detachUnsafeFileDescriptor()
         } catch {
             await handle.closeEvenIfCancelled()
-            return .failed(files.storageError(error))
+            return .failed(FTPReply(refusing: files.storageError(error)))
         }
         // NIO's sendfile path takes the older NIOFileHandle.
         let region = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor.rawValue)
@@ -207,7 +208,7 @@ package struct FTPFileArea: Sendable {
             try await written?.get()
             outcome = .done
         } catch let error as FileSystemError {
-            outcome = .failed(files.storageError(error))
+            outcome = .failed(FTPReply(refusing: files.storageError(error)))
         } catch {
             outcome = .aborted
         }

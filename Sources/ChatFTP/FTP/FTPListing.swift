@@ -1,4 +1,5 @@
 import ChatCore
+import FTPProtocol
 import NIOCore
 
 /// The text of directory listings: `LIST`'s `ls -l` lines, `NLST`'s names, `MLSD`/`MLST`'s facts

@@ -1,4 +1,5 @@
 import ChatCore
+import FTPProtocol
 import ChatTLS
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import ChatCore
+import HTTPParsing
 import Foundation
 import Hummingbird
 import NIOCore

@@ -1,4 +1,5 @@
 import ChatCore
+import HTTPParsing
 import Foundation
 import Hummingbird
 import Shared
@@ -85,9 +86,11 @@ package struct FileRoutes {
         if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > store.policy.largestBody(framing: Self.multipartOverhead) {
             throw Self.apiError(FileError.tooLarge(limit: store.policy.maxFileSize), context: context)
         }
-        let result: MultipartUpload.Result
+        let result: MultipartUpload.Received<FileUpload>
         do {
-            result = try await MultipartUpload.read(contentType: request.headers[.contentType], body: request.body, store: store, owner: owner)
+            result = try await MultipartUpload.read(contentType: request.headers[.contentType], body: request.body) { filename, declared in
+                try await store.beginUpload(name: filename, by: owner, declaredSize: declared)
+            }
         } catch MultipartUpload.Failure.notMultipart {
             throw APIError.badRequest("expected a multipart/form-data body with a 'file' part")
         } catch MultipartUpload.Failure.noFilePart {

@@ -1,10 +1,6 @@
 import NIOCore
 import Testing
-@testable import ChatCore
-@testable import ChatStoreSQLite
-@testable import ChatTLS
-@testable import ChatFTP
-import ChatTestSupport
+@testable import FTPProtocol
 
 
 /// The FTP control-connection state machine, driven command by command without sockets.
@@ -139,18 +135,8 @@ struct FTPSessionTests {
         _ = session.receive(.noop)
         #expect(codes(session.receive(.rnto("b"))) == [503], "RNTO must follow RNFR directly")
         _ = session.receive(.rnfr("theirs"))
-        #expect(codes(session.finished(.failed(.notOwner(name: "theirs", owner: "bob")))) == [550])
+        #expect(codes(session.finished(.failed(.fileUnavailable("theirs belongs to bob")))) == [550])
         #expect(codes(session.receive(.rnto("mine"))) == [503])
-    }
-
-    @Test func fileErrorsMapToFTPCodes() {
-        #expect(FTPSession.reply(for: .invalidName(.init(.badRequest, "bad"))).code == 553)
-        #expect(FTPSession.reply(for: .notFound("x")).code == 550)
-        #expect(FTPSession.reply(for: .ownedByAnother(name: "x", owner: "bob")).code == 550)
-        #expect(FTPSession.reply(for: .notOwner(name: "x", owner: "bob")).code == 550)
-        #expect(FTPSession.reply(for: .tooLarge(limit: 1)).code == 552)
-        #expect(FTPSession.reply(for: .quotaExceeded(quota: 1)).code == 552)
-        #expect(FTPSession.reply(for: .storage("disk")).code == 451)
     }
 
     @Test func passiveReplyNeedsIPv4() throws {
@@ -254,10 +240,6 @@ struct FTPSessionTests {
         #expect(codes(reply) == [530])
         #expect(reply == [.reply(FTPReply(530, "Too many failed logins; try again in 42 s."))])
         #expect(session.login == .awaitingUser)
-    }
-
-    @Test func restPastTheEndIs554() {
-        #expect(FTPSession.reply(for: .invalidOffset(requested: 10, size: 5)).code == 554)
     }
 
     @Test func statWithAPathListsOverTheControlConnection() {

@@ -2,7 +2,7 @@ import NIOCore
 import Synchronization
 
 /// One line read from the FTP control connection.
-package enum FTPLine: Sendable, Equatable {
+public enum FTPLine: Sendable, Equatable {
     /// The line's bytes without the LF (a CR before it is left for ``FTPCommand/parse(_:)``).
     case line(ByteBuffer)
     /// A line longer than the limit: its bytes were discarded up to its end, and the session
@@ -12,17 +12,17 @@ package enum FTPLine: Sendable, Equatable {
 
 /// Splits the control connection's bytes into lines, holding at most one limit's worth of bytes:
 /// a client that never sends a line end cannot make the server buffer without bound.
-package struct FTPLineDecoder: ByteToMessageDecoder {
-    package typealias InboundOut = FTPLine
+public struct FTPLineDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = FTPLine
 
     /// The longest line accepted, without its CR LF.
-    package let maxLineBytes: Int
+    public let maxLineBytes: Int
     /// What this decoder has taken from the socket, for the connection to read on the event loop.
-    package let readAhead: ReadAhead
+    public let readAhead: ReadAhead
     /// Inside an over-long line: its remaining bytes are dropped until the LF that ends it.
     private var discarding = false
 
-    package init(maxLineBytes: Int = FTPCommand.maxLineBytes, readAhead: ReadAhead = ReadAhead()) {
+    public init(maxLineBytes: Int = FTPCommand.maxLineBytes, readAhead: ReadAhead = ReadAhead()) {
         self.maxLineBytes = maxLineBytes
         self.readAhead = readAhead
     }
@@ -31,14 +31,14 @@ package struct FTPLineDecoder: ByteToMessageDecoder {
     /// holds. `AUTH TLS` needs it: TLS may only start if the client sent nothing after the `AUTH`
     /// line in clear, or a command injected before the handshake would be taken as sent under TLS
     /// (the STARTTLS command injection of CVE-2011-0411).
-    package final class ReadAhead: Sendable {
+    public final class ReadAhead: Sendable {
         private let lines = Atomic(0)
         private let heldBytes = Atomic(0)
 
-        package init() {}
+        public init() {}
 
         /// Whether the decoder has handed on exactly `linesSeen` lines and holds no further byte.
-        package func isExhausted(afterLines linesSeen: Int) -> Bool {
+        public func isExhausted(afterLines linesSeen: Int) -> Bool {
             lines.load(ordering: .relaxed) == linesSeen && heldBytes.load(ordering: .relaxed) == 0
         }
 
@@ -51,7 +51,7 @@ package struct FTPLineDecoder: ByteToMessageDecoder {
         }
     }
 
-    package mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         defer { readAhead.holding(buffer.readableBytes) }
         if let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
             let length = newline - buffer.readerIndex
@@ -83,7 +83,7 @@ package struct FTPLineDecoder: ByteToMessageDecoder {
         context.fireChannelRead(wrapInboundOut(line))
     }
 
-    package mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         // A last command without a line end is not a command: clients always end lines.
         buffer.moveReaderIndex(to: buffer.writerIndex)
         return .needMoreData

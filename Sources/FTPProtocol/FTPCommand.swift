@@ -6,7 +6,7 @@ import NIOCore
 /// Paths stay the client's text: whether a name exists, is allowed or belongs to the user is the
 /// file area's question, asked by the session. What the parser settles is everything that can be
 /// answered from the line alone, so the session never sees a malformed `PORT` or an unknown `TYPE`.
-package enum FTPCommand: Sendable, Equatable {
+public enum FTPCommand: Sendable, Equatable {
     case user(String)
     /// The password; empty if the client sent none (anonymous clients often do).
     case pass(String)
@@ -68,7 +68,7 @@ package enum FTPCommand: Sendable, Equatable {
     case prot(ProtectionLevel)
 
     /// `TYPE`'s argument: what happens to line ends during a transfer.
-    package enum TransferType: Sendable, Equatable {
+    public enum TransferType: Sendable, Equatable {
         /// `A` or `A N`: text with CRLF line ends on the wire.
         case ascii
         /// `I` or `L 8`: bytes as they are.
@@ -76,13 +76,13 @@ package enum FTPCommand: Sendable, Equatable {
     }
 
     /// The network protocol numbers of RFC 2428 (the IANA address family numbers).
-    package enum NetworkProtocol: Int, Sendable, Equatable {
+    public enum NetworkProtocol: Int, Sendable, Equatable {
         case ipv4 = 1
         case ipv6 = 2
     }
 
     /// `EPSV`'s optional argument (RFC 2428 §3).
-    package enum ExtendedPassive: Sendable, Equatable {
+    public enum ExtendedPassive: Sendable, Equatable {
         /// No argument: passive mode on the control connection's protocol.
         case unspecified
         /// `EPSV 1` or `EPSV 2`.
@@ -92,7 +92,7 @@ package enum FTPCommand: Sendable, Equatable {
     }
 
     /// `PROT`'s argument (RFC 2228 §3): whether the data connection is protected.
-    package enum ProtectionLevel: Sendable, Equatable {
+    public enum ProtectionLevel: Sendable, Equatable {
         /// `C`: plain.
         case clear
         /// `S`: integrity only; TLS has no such level, the session answers 536.
@@ -106,10 +106,10 @@ package enum FTPCommand: Sendable, Equatable {
     /// The longest line accepted, without its line end. Long enough for any path of 255-byte
     /// names; the connection's line decoder uses the same bound so that a client cannot make it
     /// buffer without end.
-    package static let maxLineBytes = 4096
+    public static let maxLineBytes = 4096
 
     /// The command's verb as the server spells it in replies and logs (`XPWD` is `PWD`).
-    package var verb: String {
+    public var verb: String {
         switch self {
         case .user: "USER"
         case .pass: "PASS"
@@ -154,7 +154,7 @@ package enum FTPCommand: Sendable, Equatable {
     }
 
     /// Every verb the parser knows, for `HELP`.
-    package static let verbs = [
+    public static let verbs = [
         "USER", "PASS", "QUIT", "SYST", "FEAT", "OPTS", "PWD", "XPWD", "CWD", "CDUP", "TYPE", "MODE", "STRU",
         "PASV", "EPSV", "PORT", "EPRT", "LIST", "NLST", "MLSD", "MLST", "SIZE", "MDTM", "REST", "RETR", "STOR",
         "APPE", "DELE", "RNFR", "RNTO", "NOOP", "ABOR", "STAT", "HELP", "ALLO", "MKD", "RMD", "AUTH", "PBSZ", "PROT",
@@ -177,7 +177,7 @@ extension FTPCommand {
     /// A refused line comes back as the reply to send: 500 for a line over ``maxLineBytes`` or an
     /// unknown verb, 501 for a missing or malformed argument or one that is not UTF-8, 504 for a
     /// parameter this server does not support, 522 for an unknown network protocol.
-    package static func parse(_ line: some Collection<UInt8>) -> Result<FTPCommand, FTPReply> {
+    public static func parse(_ line: some Collection<UInt8>) -> Result<FTPCommand, FTPReply> {
         var bytes = ArraySlice(line)
         if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
         if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
@@ -383,7 +383,7 @@ extension FTPCommand {
 
 extension FTPCommand: CustomStringConvertible {
     /// The command for logs, with the password hidden.
-    package var description: String {
+    public var description: String {
         switch self {
         case .pass: "PASS ****"
         default: verb

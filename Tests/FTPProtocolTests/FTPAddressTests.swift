@@ -1,10 +1,6 @@
 import NIOCore
 import Testing
-@testable import ChatCore
-@testable import ChatStoreSQLite
-@testable import ChatTLS
-@testable import ChatFTP
-import ChatTestSupport
+@testable import FTPProtocol
 
 
 /// PASV/EPSV replies, PORT/EPRT arguments, and RFC 2577's bounce rule.

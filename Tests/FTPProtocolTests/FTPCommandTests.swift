@@ -1,10 +1,6 @@
 import NIOCore
 import Testing
-@testable import ChatCore
-@testable import ChatStoreSQLite
-@testable import ChatTLS
-@testable import ChatFTP
-import ChatTestSupport
+@testable import FTPProtocol
 
 
 /// The control-connection parser: every verb, every fixed grammar, every refusal code.

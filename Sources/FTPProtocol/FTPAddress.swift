@@ -6,18 +6,18 @@ import NIOCore
 /// `PORT` and the `PASV` reply carry an IPv4 address and a port as six decimal bytes
 /// `h1,h2,h3,h4,p1,p2` (RFC 959 §4.1.2). `EPRT` carries `|proto|address|port|` with any
 /// delimiter, and the `EPSV` reply only `(|||port|)` (RFC 2428).
-package enum FTPAddress {
+public enum FTPAddress {
     // MARK: PORT and PASV
 
     /// The six-byte form `h1,h2,h3,h4,p1,p2` of an IPv4 address, or of an IPv4-mapped IPv6 one (a
     /// dual-stack listener sees IPv4 clients as `::ffff:a.b.c.d`). `nil` for other IPv6 addresses.
-    package static func hostPort(_ address: SocketAddress) -> String? {
+    public static func hostPort(_ address: SocketAddress) -> String? {
         guard let octets = ipv4Octets(address), let port = address.port, (0...0xFFFF).contains(port) else { return nil }
         return (octets + [UInt8(port >> 8), UInt8(port & 0xFF)]).map(String.init).joined(separator: ",")
     }
 
     /// Parses `PORT`'s argument, `h1,h2,h3,h4,p1,p2`: six decimal numbers `0...255`.
-    package static func parseHostPort(_ argument: Substring) -> Result<SocketAddress, FTPReply> {
+    public static func parseHostPort(_ argument: Substring) -> Result<SocketAddress, FTPReply> {
         let malformed = FTPReply.syntaxErrorInArguments("PORT needs h1,h2,h3,h4,p1,p2: six numbers from 0 to 255.")
         let fields = argument.trimmingSpaces.split(separator: ",", omittingEmptySubsequences: false)
         guard fields.count == 6 else { return .failure(malformed) }
@@ -38,7 +38,7 @@ package enum FTPAddress {
     // MARK: EPRT
 
     /// The `EPRT` argument for `address`: `|1|a.b.c.d|port|` or `|2|ipv6|port|`.
-    package static func extendedHostPort(_ address: SocketAddress) -> String? {
+    public static func extendedHostPort(_ address: SocketAddress) -> String? {
         guard let host = address.ipAddress, let port = address.port else { return nil }
         switch address {
         case .v4: return "|1|\(host)|\(port)|"
@@ -52,7 +52,7 @@ package enum FTPAddress {
     /// The delimiter is whatever character comes first, as long as it is printable ASCII
     /// (33–126); `|` is only the recommended one. A protocol other than 1 or 2 is answered 522 so
     /// the client can retry with one we know; anything else that does not fit is 501.
-    package static func parseExtendedHostPort(_ argument: Substring) -> Result<SocketAddress, FTPReply> {
+    public static func parseExtendedHostPort(_ argument: Substring) -> Result<SocketAddress, FTPReply> {
         let malformed = FTPReply.syntaxErrorInArguments("EPRT needs |protocol|address|port|, e.g. |1|192.0.2.7|50000|.")
         let text = argument.trimmingSpaces
         guard let delimiter = text.unicodeScalars.first, (33...126).contains(delimiter.value) else {
@@ -86,7 +86,7 @@ package enum FTPAddress {
 
     /// Ports below this are refused as active-mode targets (RFC 2577 §3): they are the well-known
     /// services an attacker would aim a bounce at.
-    package static let lowestActivePort = 1024
+    public static let lowestActivePort = 1024
 
     /// Whether the server may open an active-mode data connection (`PORT`, `EPRT`) to `target`.
     ///
@@ -94,7 +94,7 @@ package enum FTPAddress {
     /// comes from, and only to a port ≥ 1024. The host is compared as an address, not as text, and
     /// an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is the same host as `a.b.c.d`, because a
     /// dual-stack listener sees IPv4 clients that way while the client's `PORT` names plain IPv4.
-    package static func isAllowedActiveTarget(_ target: SocketAddress, controlPeer: SocketAddress) -> Bool {
+    public static func isAllowedActiveTarget(_ target: SocketAddress, controlPeer: SocketAddress) -> Bool {
         guard let port = target.port, port >= lowestActivePort, port <= 0xFFFF,
               let targetHost = canonicalHost(target), let peerHost = canonicalHost(controlPeer) else {
             return false
@@ -104,7 +104,7 @@ package enum FTPAddress {
 
     /// Whether two addresses are the same host, ports aside: a passive data connection must come
     /// from the control connection's host (RFC 2577 §3), with IPv4-mapped IPv6 folded as above.
-    package static func isSameHost(_ a: SocketAddress, _ b: SocketAddress) -> Bool {
+    public static func isSameHost(_ a: SocketAddress, _ b: SocketAddress) -> Bool {
         guard let hostA = canonicalHost(a), let hostB = canonicalHost(b) else { return false }
         return hostA == hostB
     }
@@ -112,7 +112,7 @@ package enum FTPAddress {
     // MARK: Address bytes
 
     /// The four bytes of an IPv4 address, or of the IPv4 address inside an IPv4-mapped IPv6 one.
-    package static func ipv4Octets(_ address: SocketAddress) -> [UInt8]? {
+    public static func ipv4Octets(_ address: SocketAddress) -> [UInt8]? {
         switch address {
         case .v4(let ipv4):
             return withUnsafeBytes(of: ipv4.address.sin_addr) { Array($0) }

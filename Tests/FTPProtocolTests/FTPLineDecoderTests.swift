@@ -1,11 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import Testing
-@testable import ChatCore
-@testable import ChatStoreSQLite
-@testable import ChatTLS
-@testable import ChatFTP
-import ChatTestSupport
+@testable import FTPProtocol
 
 
 /// The control connection's line splitter, on an embedded channel.

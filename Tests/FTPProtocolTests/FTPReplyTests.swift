@@ -1,10 +1,6 @@
 import NIOCore
 import Testing
-@testable import ChatCore
-@testable import ChatStoreSQLite
-@testable import ChatTLS
-@testable import ChatFTP
-import ChatTestSupport
+@testable import FTPProtocol
 
 
 /// Reply framing (RFC 959 §4.2) and the named replies.

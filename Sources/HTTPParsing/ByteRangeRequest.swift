@@ -3,12 +3,12 @@ import Foundation
 /// How to answer a download's `Range` header (RFC 9110 §14), as a pure function of the header
 /// and the file size. Only single ranges are served; a multi-range or malformed header is
 /// ignored and the whole file sent, as the RFC allows.
-package enum ByteRangeRequest: Equatable {
+public enum ByteRangeRequest: Equatable {
     case full
     case partial(ClosedRange<Int64>)
     case unsatisfiable
 
-    package static func evaluate(_ header: String?, size: Int64) -> ByteRangeRequest {
+    public static func evaluate(_ header: String?, size: Int64) -> ByteRangeRequest {
         guard let header else { return .full }
         let trimmed = header.trimmingCharacters(in: .whitespaces)
         guard trimmed.lowercased().hasPrefix("bytes=") else { return .full }

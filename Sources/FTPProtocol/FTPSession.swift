@@ -1,4 +1,3 @@
-import ChatCore
 import NIOCore
 
 /// One FTP control connection as a pure state machine (RFC 959 and extensions): a command or an
@@ -13,23 +12,23 @@ import NIOCore
 /// Explicit FTPS (RFC 4217) is part of the state: `AUTH TLS` secures the control connection from
 /// the next byte on, `PBSZ` and `PROT` choose whether data connections run TLS, and with
 /// `--ftp-require-tls` nothing is logged in and nothing is transferred in clear.
-package struct FTPSession: Sendable {
-    package struct Configuration: Sendable, Equatable {
+public struct FTPSession: Sendable {
+    public struct Configuration: Sendable, Equatable {
         /// `--ftp-anonymous`: `anonymous`/`ftp` may log in with any password, read-only.
-        package var anonymousAllowed = false
+        public var anonymousAllowed = false
         /// Whether the server has a certificate, so `AUTH TLS` can be offered.
-        package var tlsAvailable = false
+        public var tlsAvailable = false
         /// `--ftp-require-tls`: `USER` before `AUTH TLS` is refused.
-        package var requireTLS = false
+        public var requireTLS = false
 
-        package init(anonymousAllowed: Bool = false, tlsAvailable: Bool = false, requireTLS: Bool = false) {
+        public init(anonymousAllowed: Bool = false, tlsAvailable: Bool = false, requireTLS: Bool = false) {
             self.anonymousAllowed = anonymousAllowed
             self.tlsAvailable = tlsAvailable
             self.requireTLS = requireTLS
         }
     }
 
-    package enum Login: Sendable, Equatable {
+    public enum Login: Sendable, Equatable {
         case awaitingUser
         case awaitingPassword(user: String)
         /// The password is being checked by the I/O layer (bcrypt, lockout, delay).
@@ -38,18 +37,18 @@ package struct FTPSession: Sendable {
     }
 
     /// Where the next transfer's data connection comes from.
-    package enum DataEndpoint: Sendable, Equatable {
+    public enum DataEndpoint: Sendable, Equatable {
         /// A listener opened after `PASV`/`EPSV`, accepting only the control connection's peer.
         case passive
         /// `PORT`/`EPRT`: connect to this address (already checked against the bounce rule).
         case active(SocketAddress)
     }
 
-    package enum ListingFormat: Sendable, Equatable { case list, names, facts }
+    public enum ListingFormat: Sendable, Equatable { case list, names, facts }
 
     /// Whether data connections run TLS (`PROT`, RFC 4217 §9). `PROT S` and `PROT E` have no TLS
     /// form and are refused, so these are the only two.
-    package enum DataProtection: Sendable, Equatable {
+    public enum DataProtection: Sendable, Equatable {
         /// `PROT C`, the default: data in clear even under `AUTH TLS`.
         case clear
         /// `PROT P`: TLS on every data connection, the server as TLS server in both modes.
@@ -57,14 +56,14 @@ package struct FTPSession: Sendable {
     }
 
     /// A data-connection transfer for the I/O layer to run.
-    package enum Transfer: Sendable, Equatable {
+    public enum Transfer: Sendable, Equatable {
         case listing(ListingFormat, path: String?)
         case retrieve(name: String, offset: Int64)
         case store(name: String, offset: Int64, append: Bool)
     }
 
     /// A control-connection file operation for the I/O layer to run.
-    package enum Operation: Sendable, Equatable {
+    public enum Operation: Sendable, Equatable {
         case delete(name: String)
         case rename(from: String, to: String)
         case size(name: String)
@@ -76,7 +75,7 @@ package struct FTPSession: Sendable {
         case checkRenameSource(name: String)
     }
 
-    package enum Action: Sendable, Equatable {
+    public enum Action: Sendable, Equatable {
         case reply(FTPReply)
         /// Send the reply (`234`) in clear, then put TLS in front of the control connection as the
         /// write completes, before anything more is read: the client's next bytes are its
@@ -92,13 +91,15 @@ package struct FTPSession: Sendable {
     }
 
     /// What an ``Operation`` or ``Transfer`` came to.
-    package enum Outcome: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
         case done
         case size(Int64)
         case modificationTime(String)
         case facts(String)
         case listing([String])
-        case failed(FileError)
+        /// Refused or failed, with the reply that says why (the file area chooses it: see
+        /// `FTPReply(refusing:)` in ChatFTP).
+        case failed(FTPReply)
         /// The data connection closed before the transfer finished: `ABOR`, the client, or a
         /// data-connection timeout.
         case aborted
@@ -108,54 +109,54 @@ package struct FTPSession: Sendable {
         case unconfirmedEnd
     }
 
-    package let configuration: Configuration
+    public let configuration: Configuration
     /// The control connection's peer: the only host `PORT`/`EPRT` may name (RFC 2577).
-    package let controlPeer: SocketAddress
-    package private(set) var login = Login.awaitingUser
-    package private(set) var transferType = FTPCommand.TransferType.ascii
-    package private(set) var dataEndpoint: DataEndpoint?
+    public let controlPeer: SocketAddress
+    public private(set) var login = Login.awaitingUser
+    public private(set) var transferType = FTPCommand.TransferType.ascii
+    public private(set) var dataEndpoint: DataEndpoint?
     /// `REST`: the offset of the next `RETR`/`STOR`; any other command clears it.
-    package private(set) var restartOffset: Int64?
+    public private(set) var restartOffset: Int64?
     /// `RNFR` accepted; the next command must be `RNTO`.
-    package private(set) var renameSource: String?
+    public private(set) var renameSource: String?
     /// After `EPSV ALL` the client promised to use only `EPSV` (RFC 2428).
-    package private(set) var extendedPassiveOnly = false
+    public private(set) var extendedPassiveOnly = false
     /// Waiting for the I/O layer: a transfer, an operation or a passive listener.
-    package private(set) var pending: Pending?
+    public private(set) var pending: Pending?
     /// `ABOR` arrived while a transfer ran: its end is answered 426 and then 226 (RFC 959 §4.1.3).
-    package private(set) var abortRequested = false
+    public private(set) var abortRequested = false
     /// The control connection is closing (`QUIT` during a transfer, shutdown): nothing more is read.
-    package private(set) var isClosing = false
+    public private(set) var isClosing = false
     /// `AUTH TLS` was accepted: every byte after it on the control connection is under TLS.
-    package private(set) var controlSecured = false
+    public private(set) var controlSecured = false
     /// `PBSZ` was accepted, which RFC 4217 §9 requires before `PROT`.
-    package private(set) var protectionBufferSizeSet = false
-    package private(set) var dataProtection = DataProtection.clear
+    public private(set) var protectionBufferSizeSet = false
+    public private(set) var dataProtection = DataProtection.clear
 
-    package enum Pending: Sendable, Equatable {
+    public enum Pending: Sendable, Equatable {
         case transfer(Transfer)
         case operation(Operation)
         case passive(extended: Bool)
     }
 
-    package init(configuration: Configuration, controlPeer: SocketAddress) {
+    public init(configuration: Configuration, controlPeer: SocketAddress) {
         self.configuration = configuration
         self.controlPeer = controlPeer
     }
 
-    package var isLoggedIn: Bool {
+    public var isLoggedIn: Bool {
         if case .loggedIn = login { return true }
         return false
     }
 
-    package var isAnonymous: Bool {
+    public var isAnonymous: Bool {
         if case .loggedIn(_, let anonymous) = login { return anonymous }
         return false
     }
 
     // MARK: commands
 
-    package mutating func receive(_ command: FTPCommand) -> [Action] {
+    public mutating func receive(_ command: FTPCommand) -> [Action] {
         let offset = restartOffset
         let source = renameSource
         if !Self.keepsRestartOffset(command) { restartOffset = nil }
@@ -323,7 +324,7 @@ package struct FTPSession: Sendable {
 
     // MARK: results from the I/O layer
 
-    package mutating func loginVerified(_ success: Bool) -> [Action] {
+    public mutating func loginVerified(_ success: Bool) -> [Action] {
         guard case .verifying(let user) = login else { return [] }
         if success {
             login = .loggedIn(user: user, anonymous: false)
@@ -334,13 +335,13 @@ package struct FTPSession: Sendable {
     }
 
     /// The name or the address is locked out after too many failures (shared with HTTP login).
-    package mutating func loginLocked(retryAfterSeconds: Int) -> [Action] {
+    public mutating func loginLocked(retryAfterSeconds: Int) -> [Action] {
         guard case .verifying = login else { return [] }
         login = .awaitingUser
         return [.reply(FTPReply(530, "Too many failed logins; try again in \(retryAfterSeconds) s."))]
     }
 
-    package mutating func passiveListening(on address: SocketAddress) -> [Action] {
+    public mutating func passiveListening(on address: SocketAddress) -> [Action] {
         guard case .passive(let extended)? = pending else { return [] }
         pending = nil
         dataEndpoint = .passive
@@ -354,7 +355,7 @@ package struct FTPSession: Sendable {
         return [.reply(reply)]
     }
 
-    package mutating func passiveFailed() -> [Action] {
+    public mutating func passiveFailed() -> [Action] {
         guard case .passive? = pending else { return [] }
         pending = nil
         return [.reply(.cannotOpenData("No passive port is free."))]
@@ -362,14 +363,14 @@ package struct FTPSession: Sendable {
 
     /// The control connection sat idle for the idle timeout. A running transfer keeps it open:
     /// the data connection has a timeout of its own.
-    package mutating func idleTimedOut() -> [Action] {
+    public mutating func idleTimedOut() -> [Action] {
         guard !isClosing, pending == nil else { return [] }
         isClosing = true
         return [.reply(.serviceNotAvailable("Idle timeout; closing the control connection.")), .close]
     }
 
     /// The server is shutting down: a running transfer is cut, the client told why.
-    package mutating func shuttingDown() -> [Action] {
+    public mutating func shuttingDown() -> [Action] {
         guard !isClosing else { return [] }
         isClosing = true
         let abort: [Action] = if case .transfer? = pending { [.abortTransfer] } else { [] }
@@ -377,12 +378,12 @@ package struct FTPSession: Sendable {
     }
 
     /// The data connection was opened (the transfer is starting).
-    package func dataConnectionOpened() -> [Action] {
+    public func dataConnectionOpened() -> [Action] {
         guard case .transfer? = pending else { return [] }
         return [.reply(.openingData)]
     }
 
-    package mutating func dataConnectionFailed() -> [Action] {
+    public mutating func dataConnectionFailed() -> [Action] {
         guard case .transfer? = pending else { return [] }
         if abortRequested || isClosing { return finished(.aborted) }
         pending = nil
@@ -390,7 +391,7 @@ package struct FTPSession: Sendable {
         return [.reply(.cannotOpenData("Cannot open the data connection."))]
     }
 
-    package mutating func finished(_ outcome: Outcome) -> [Action] {
+    public mutating func finished(_ outcome: Outcome) -> [Action] {
         guard let pending else { return [] }
         self.pending = nil
         let aborting = abortRequested
@@ -405,7 +406,7 @@ package struct FTPSession: Sendable {
         case (.transfer, .unconfirmedEnd):
             return [.reply(.uploadEndNotConfirmed)] + (aborting ? [.reply(.abortSuccessful)] : [])
         case (.transfer, .failed(let error)):
-            return [.reply(Self.reply(for: error))] + (aborting ? [.reply(.abortSuccessful)] : [])
+            return [.reply(error)] + (aborting ? [.reply(.abortSuccessful)] : [])
         case (.operation(.checkRenameSource(let name)), .done):
             renameSource = name
             return [.reply(.pendingFurtherInformation("Ready for RNTO."))]
@@ -422,26 +423,13 @@ package struct FTPSession: Sendable {
         case (.operation(.facts(let name)), .facts(let facts)):
             return [.reply(.machineListing(path: name.isEmpty ? "/" : name, facts: facts))]
         case (.operation, .failed(let error)):
-            return [.reply(Self.reply(for: error))]
+            return [.reply(error)]
         default:
             return [.reply(.localError("Unexpected result."))]
         }
     }
 
     // MARK: rules
-
-    /// The reply code of each file-area refusal (PROTOCOL.md §3–4).
-    package static func reply(for error: FileError) -> FTPReply {
-        let text = error.protocolError.message
-        switch error {
-        case .invalidName: return .nameNotAllowed(text)
-        case .notFound, .ownedByAnother, .notOwner: return .fileUnavailable(text)
-        case .tooLarge, .quotaExceeded: return .storageExceeded(text)
-        case .storageFull: return .insufficientStorage
-        case .invalidOffset: return .invalidRestartOffset(text)
-        case .storage: return .localError("Local error in processing.")
-        }
-    }
 
     private mutating func startTransfer(_ transfer: Transfer) -> [Action] {
         if configuration.requireTLS, dataProtection == .clear { return [.reply(.protectionRequired)] }
@@ -528,17 +516,17 @@ package struct FTPSession: Sendable {
         }
     }
 
-    package static func isAnonymousName(_ user: String) -> Bool {
+    public static func isAnonymousName(_ user: String) -> Bool {
         ["anonymous", "ftp"].contains(user.lowercased())
     }
 
     /// Whether a path names `/`: also `..`, because the parent of the root is the root.
-    package static func isRoot(_ path: String) -> Bool {
+    public static func isRoot(_ path: String) -> Bool {
         ["/", ".", "./", "/.", "", "..", "/..", "../"].contains(path)
     }
 
     /// The file a path names in the flat area, or `nil` if it names a subdirectory.
-    package static func fileName(_ path: String) -> String? {
+    public static func fileName(_ path: String) -> String? {
         var name = Substring(path)
         if name.hasPrefix("/") { name = name.dropFirst() }
         if name.hasPrefix("./") { name = name.dropFirst(2) }

@@ -4,7 +4,7 @@
 /// A mirror of the parser's own states (multipart-kit 4.7.1, `MultipartParser.swift`), tracking
 /// only where it is, so the guard sees a header name exactly when the parser does. Where the
 /// parser would throw a syntax error the guard stops looking: the parser throws there first.
-package struct MultipartHeaderGuard: Sendable {
+public struct MultipartHeaderGuard: Sendable {
     private enum State: Sendable {
         case preamble(matched: Int)
         /// After a delimiter: `CR LF` must follow (`lf`: the CR was seen).
@@ -34,12 +34,12 @@ package struct MultipartHeaderGuard: Sendable {
     private let delimiter: [UInt8]
     private var state = State.preamble(matched: 0)
 
-    package init(boundary: String) {
+    public init(boundary: String) {
         delimiter = Array("\r\n--\(boundary)".utf8)
     }
 
     /// Follows `bytes`; `false` if one of them is a byte the parser cannot take in a header name.
-    package mutating func admit<Bytes: Sequence>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
+    public mutating func admit<Bytes: Sequence>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
         for byte in bytes where !step(byte) { return false }
         return true
     }

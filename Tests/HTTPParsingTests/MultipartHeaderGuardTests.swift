@@ -1,10 +1,5 @@
 import Testing
-@testable import ChatCore
-@testable import ChatStoreSQLite
-@testable import ChatTLS
-@testable import ChatHTTP
-@testable import ChatFTP
-import ChatTestSupport
+import HTTPParsing
 
 
 @Suite("Multipart header guard")

@@ -1,21 +1,33 @@
-import ChatCore
 import Foundation
 import MultipartKit
 import NIOCore
 
-/// Streams a `multipart/form-data` body: the part named `file` goes into a ``FileUpload`` (named by
-/// the part's filename) as it arrives; small text fields are collected. The parser reports body
-/// bytes in many small slices, so they are coalesced into blocks before each write.
-package struct MultipartUpload {
-    /// Text fields are for things like the original app's `username`; anything longer is refused.
-    package static let maxFieldBytes = 4096
+/// Where the `file` part of a form goes as it arrives: chatd's file store upload, which keeps the
+/// size limit and quota, or a fuzzer's recorder.
+public protocol MultipartFileSink {
+    func write(_ bytes: ByteBuffer) async throws
+    /// Drops what was written: the form was refused after the file part began.
+    func abort() async
+}
 
-    package struct Result {
-        package let upload: FileUpload
-        package let fields: [String: String]
+/// Streams a `multipart/form-data` body: the part named `file` goes into a ``MultipartFileSink``
+/// (begun with the part's filename) as it arrives; small text fields are collected. The parser reports body
+/// bytes in many small slices, so they are coalesced into blocks before each write.
+public struct MultipartUpload {
+    /// Text fields are for things like the original app's `username`; anything longer is refused.
+    public static let maxFieldBytes = 4096
+
+    public struct Received<Sink: MultipartFileSink> {
+        public let upload: Sink
+        public let fields: [String: String]
     }
 
-    package enum Failure: Error {
+    /// A refusal by the sink (a bad name, a limit), passed on as it is.
+    private struct SinkFailure: Error {
+        let error: any Error
+    }
+
+    public enum Failure: Error {
         case notMultipart
         case noFilePart
         case malformed(String)
@@ -28,11 +40,12 @@ package struct MultipartUpload {
     }
 
     /// Reads the whole body: `contentType` is the request's `Content-Type`, `body` its bytes as they
-    /// arrive (Hummingbird's `RequestBody` in chatd). On any failure the started upload is aborted
-    /// before throwing. It takes no type of the HTTP server's, so that the fuzzer builds this file
-    /// without the server's packages.
-    package static func read<Body: AsyncSequence>(contentType: String?, body: Body, store: FileStore, owner: Account) async throws -> Result
-    where Body.Element == ByteBuffer {
+    /// arrive (Hummingbird's `RequestBody` in chatd), `begin` starts the upload for a filename
+    /// (with the declared size when known: 0 for an empty part). On any failure the started
+    /// upload is aborted before throwing; what `begin` or the sink throw is thrown as it is.
+    public static func read<Body: AsyncSequence, Sink: MultipartFileSink>(
+        contentType: String?, body: Body, begin: (_ filename: String, _ declaredSize: Int64?) async throws -> Sink
+    ) async throws -> Received<Sink> where Body.Element == ByteBuffer {
         guard let contentType,
               contentType.lowercased().hasPrefix("multipart/form-data"),
               let boundary = boundary(of: contentType) else { throw Failure.notMultipart }
@@ -56,7 +69,7 @@ package struct MultipartUpload {
 
         var partHeaders: [String: String] = [:]
         var partDisposition: (name: String?, filename: String?)?
-        var upload: FileUpload?
+        var upload: Sink?
         var uploadDone = false
         var currentField: (name: String, value: ByteBuffer)?
         var fields: [String: String] = [:]
@@ -81,10 +94,12 @@ package struct MultipartUpload {
                         let disposition = partDisposition ?? parseDisposition(partHeaders["content-disposition"] ?? "")
                         partDisposition = disposition
                         if disposition.name == "file", let filename = disposition.filename, !uploadDone {
-                            if upload == nil {
-                                upload = try await store.beginUpload(name: filename, by: owner, declaredSize: nil)
+                            do {
+                                if upload == nil { upload = try await begin(filename, nil) }
+                                try await upload!.write(bytes)
+                            } catch {
+                                throw SinkFailure(error: error)
                             }
-                            try await upload!.write(bytes)
                         } else if let name = disposition.name {
                             if currentField == nil { currentField = (name, ByteBuffer()) }
                             currentField!.value.writeBuffer(&bytes)
@@ -97,7 +112,11 @@ package struct MultipartUpload {
                         if disposition.name == "file", disposition.filename != nil, !uploadDone {
                             if upload == nil, let filename = disposition.filename {
                                 // an empty file has no body event
-                                upload = try await store.beginUpload(name: filename, by: owner, declaredSize: 0)
+                                do {
+                                    upload = try await begin(filename, 0)
+                                } catch {
+                                    throw SinkFailure(error: error)
+                                }
                             }
                             uploadDone = true
                         } else if let field = currentField {
@@ -113,18 +132,19 @@ package struct MultipartUpload {
             }
         } catch {
             await upload?.abort()
-            if error is FileError || error is Failure { throw error }
+            if let refusal = error as? SinkFailure { throw refusal.error }
+            if error is Failure { throw error }
             throw Failure.malformed("the multipart body could not be read: \(error)")
         }
         guard let upload, uploadDone else {
             await upload?.abort()
             throw Failure.noFilePart
         }
-        return Result(upload: upload, fields: fields)
+        return Received(upload: upload, fields: fields)
     }
 
     /// Splits a header at the `;` that are not inside a quoted string (a filename may hold one).
-    package static func splitParameters(_ header: String) -> [String] {
+    public static func splitParameters(_ header: String) -> [String] {
         var parts: [String] = []
         var current = ""
         var quoted = false
@@ -148,13 +168,13 @@ package struct MultipartUpload {
     }
 
     /// RFC 2046 §5.1.1: 1 to 70 of `bchars`, not ending in a space.
-    package static func isValidBoundary(_ boundary: String) -> Bool {
+    public static func isValidBoundary(_ boundary: String) -> Bool {
         let allowed = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? ".utf8)
         let bytes = Array(boundary.utf8)
         return (1...70).contains(bytes.count) && bytes.allSatisfy(allowed.contains) && bytes.last != UInt8(ascii: " ")
     }
 
-    package static func boundary(of contentType: String) -> String? {
+    public static func boundary(of contentType: String) -> String? {
         for parameter in contentType.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             if pair.count == 2, pair[0].lowercased() == "boundary" {
@@ -165,7 +185,7 @@ package struct MultipartUpload {
     }
 
     /// `name` and `filename` of a part's `Content-Disposition: form-data; name="…"; filename="…"`.
-    package static func parseDisposition(_ header: String) -> (name: String?, filename: String?) {
+    public static func parseDisposition(_ header: String) -> (name: String?, filename: String?) {
         var name: String?
         var filename: String?
         var filenameStar: String?
