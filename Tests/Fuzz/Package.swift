@@ -3,21 +3,21 @@ import PackageDescription
 
 // libFuzzer targets for chatd's parsers of untrusted input (`make fuzz`, Tests/e2e/test_fuzz.py).
 //
-// A package of its own so that a fuzzer builds only the parser it tests, not the libraries'
-// dependencies (swift-crypto, NIOSSL, Hummingbird): each fuzzer compiles the door files it needs
-// through relative symlinks in its source folder, Shared through a symlink to Sources/Shared,
-// and a small ChatCore of the file types those files use (StoredFile.swift) and stand-ins.
-// It is only meant to be built with
-// `-sanitize=fuzzer,address` (Tests/Fuzz/fuzz.sh), which links libFuzzer into each executable:
-// a harness's `@main` hands its `LLVMFuzzerTestOneInput` to libFuzzer's driver (FuzzSupport).
-//
-// The dependencies are chatd's, with the same URLs and lower bounds as the root Package.swift.
+// A package of its own, because it is only meant to be built with `-sanitize=fuzzer,address`
+// (Tests/Fuzz/fuzz.sh), which links libFuzzer into each executable: a harness's `@main` hands
+// its `LLVMFuzzerTestOneInput` to libFuzzer's driver (FuzzSupport). The harnesses import chatd's
+// parser libraries (Shared, FTPProtocol, HTTPParsing) from the package two folders up; those
+// depend on NIOCore and multipart-kit only, so a fuzzer build compiles none of the servers'
+// packages (Hummingbird, swift-crypto, NIOSSL, the database drivers).
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let shared: Target.Dependency = .product(name: "Shared", package: "chatd")
+let ftpProtocol: Target.Dependency = .product(name: "FTPProtocol", package: "chatd")
+let httpParsing: Target.Dependency = .product(name: "HTTPParsing", package: "chatd")
 
 func fuzzer(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
     .executableTarget(name: name, dependencies: ["FuzzSupport"] + dependencies, swiftSettings: swiftSettings)
@@ -27,26 +27,20 @@ let package = Package(
     name: "chatd-fuzz",
     platforms: [.macOS(.v15)],
     dependencies: [
+        .package(name: "chatd", path: "../.."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
     ],
     targets: [
-        .target(name: "Shared", swiftSettings: swiftSettings),
-        .target(name: "ChatCore", dependencies: ["Shared", nioCore], swiftSettings: swiftSettings),
         .target(name: "CLibFuzzer"),
         .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], swiftSettings: swiftSettings),
-        fuzzer("fuzz-json", ["Shared"]),
-        fuzzer("fuzz-client-frame", ["Shared"]),
-        fuzzer("fuzz-names", ["Shared"]),
-        fuzzer("fuzz-byte-range", []),
-        fuzzer("fuzz-ftp-command", [nioCore]),
-        fuzzer("fuzz-ftp-lines", [nioCore, .product(name: "NIOEmbedded", package: "swift-nio")]),
-        fuzzer("fuzz-ftp-session", ["Shared", "ChatCore", nioCore]),
-        fuzzer("fuzz-multipart", [
-            "Shared",
-            "ChatCore",
-            nioCore,
-            .product(name: "MultipartKit", package: "multipart-kit"),
-        ]),
+        .target(name: "FTPReplyChecks", dependencies: ["FuzzSupport", ftpProtocol], swiftSettings: swiftSettings),
+        fuzzer("fuzz-json", [shared]),
+        fuzzer("fuzz-client-frame", [shared]),
+        fuzzer("fuzz-names", [shared]),
+        fuzzer("fuzz-byte-range", [httpParsing]),
+        fuzzer("fuzz-ftp-command", ["FTPReplyChecks", ftpProtocol, nioCore]),
+        fuzzer("fuzz-ftp-lines", [ftpProtocol, nioCore, .product(name: "NIOEmbedded", package: "swift-nio")]),
+        fuzzer("fuzz-ftp-session", ["FTPReplyChecks", ftpProtocol, nioCore]),
+        fuzzer("fuzz-multipart", [httpParsing, shared, nioCore]),
     ]
 )

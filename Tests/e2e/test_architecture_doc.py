@@ -252,6 +252,34 @@ def test_shared_imports_no_target_of_this_package():
     assert not problems, "Shared is used by every client and must import no chatd target:\n" + "\n".join(problems)
 
 
+#: The parser libraries the fuzz package imports, with every module each may import: the fuzzers
+#: are built under -sanitize=fuzzer,address, so a parser that pulled in the server's packages
+#: would make every fuzzer build them too.
+PARSERS = {
+    "FTPProtocol": {"NIOCore", "Synchronization", "Foundation"},
+    "HTTPParsing": {"NIOCore", "MultipartKit", "Foundation"},
+}
+
+
+@pytest.mark.parametrize("target", sorted(PARSERS))
+def test_parser_libraries_import_only_their_few_modules(target):
+    allowed = PARSERS[target]
+    problems = offending_imports(target, lambda module: module not in allowed)
+    assert not problems, f"{target} may import only {', '.join(sorted(allowed))}:\n" + "\n".join(problems)
+    deps = set(target_dependencies(target))
+    assert deps, f"cannot read {target}'s dependencies in Package.swift"
+    extra = deps - allowed - {"swift-nio", "multipart-kit"}
+    assert not extra, f"Package.swift: {target} must not depend on {', '.join(sorted(extra))}"
+
+
+def test_fuzz_package_imports_the_libraries_instead_of_copying_them():
+    fuzz = REPO / "Tests" / "Fuzz"
+    links = [str(path.relative_to(REPO)) for path in (fuzz / "Sources").rglob("*") if path.is_symlink()]
+    assert not links, "the fuzz package must import chatd's libraries, not link their files:\n" + "\n".join(links)
+    manifest = (fuzz / "Package.swift").read_text()
+    assert 'path: "../.."' in manifest, "Tests/Fuzz/Package.swift no longer depends on the chatd package"
+
+
 # ---------------------------------------------------------------------------------------------
 # The checker itself
 

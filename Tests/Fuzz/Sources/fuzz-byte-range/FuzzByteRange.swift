@@ -1,4 +1,5 @@
 import FuzzSupport
+import HTTPParsing
 
 /// Fuzzes ``ByteRangeRequest/evaluate(_:size:)``, which turns a download's `Range` header into the
 /// bytes to send. The input chooses the file size (small or any up to `Int64.max`) and whether a

@@ -1,3 +1,5 @@
+import FTPProtocol
+import FTPReplyChecks
 import FuzzSupport
 import NIOCore
 

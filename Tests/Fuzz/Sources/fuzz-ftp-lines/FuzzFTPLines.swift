@@ -1,3 +1,4 @@
+import FTPProtocol
 import FuzzSupport
 import NIOCore
 import NIOEmbedded

@@ -1,7 +1,7 @@
-import ChatCore
+import FTPProtocol
+import FTPReplyChecks
 import FuzzSupport
 import NIOCore
-import Shared
 
 /// Fuzzes ``FTPSession``, the FTP server's state machine, driven the way `FTPConnection` drives it:
 /// lines go through ``FTPCommand/parse(_:)``; `openPassive` and `perform` are answered at once
@@ -172,22 +172,22 @@ struct Driver {
         case 2: .modificationTime(text())
         case 3: .facts(text())
         case 4: .listing((0..<reader.choice(4)).map { _ in text() })
-        case 5: .failed(fileError())
+        case 5: .failed(refusal())
         case 6: .aborted
         default: .unconfirmedEnd
         }
     }
 
-    mutating func fileError() -> FileError {
-        switch reader.choice(8) {
-        case 0: .invalidName(ProtocolError(.badRequest, text()))
-        case 1: .notFound(text())
-        case 2: .ownedByAnother(name: text(), owner: text())
-        case 3: .notOwner(name: text(), owner: text())
-        case 4: .tooLarge(limit: Int64(bitPattern: reader.uint64()))
-        case 5: .quotaExceeded(quota: Int64(bitPattern: reader.uint64()))
-        case 6: .invalidOffset(requested: Int64(bitPattern: reader.uint64()), size: Int64(bitPattern: reader.uint64()))
-        default: .storage(text())
+    /// One of the replies the file area gives a refusal (`FTPReply(refusing:)` in ChatFTP), with
+    /// text as a file name or an owner would put in it.
+    mutating func refusal() -> FTPReply {
+        switch reader.choice(6) {
+        case 0: .nameNotAllowed(text())
+        case 1: .fileUnavailable(text())
+        case 2: .storageExceeded(text())
+        case 3: .insufficientStorage
+        case 4: .invalidRestartOffset(text())
+        default: .localError(text())
         }
     }
 

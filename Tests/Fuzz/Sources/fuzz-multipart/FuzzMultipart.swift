@@ -1,12 +1,12 @@
-import ChatCore
 import Dispatch
 import FuzzSupport
+import HTTPParsing
 import NIOCore
 import Shared
 
 /// Fuzzes chatd's multipart upload reader (`MultipartUpload.read`, HTTP `POST /api/files` and
-/// `/upload`) as the server runs it, on multipart-kit's streaming parser, with a ``FileStore``
-/// stand-in (StandIns.swift) in place of the database and the disk. What is covered: the
+/// `/upload`) as the server runs it, on multipart-kit's streaming parser, with an
+/// ``UploadRecorder`` in place of the file store, the database and the disk. What is covered: the
 /// `Content-Type` boundary and its check, the parser driven chunk by chunk behind
 /// ``MultipartHeaderGuard``, the part headers and `Content-Disposition` parameters, the field
 /// limit, the choice of the `file` part, and when an upload begins, receives bytes and is aborted.
@@ -29,7 +29,6 @@ import Shared
     static func main() { runLibFuzzer(fuzz) }
 }
 
-let owner = Account(id: 1, name: "alice")
 let fixedBoundary = "----chatdFuzzBoundary7MA4YWxk"
 let boundaryCharacters = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'()+_,-./:=?".utf8)
 /// File name pieces: safe ASCII, `;` and `=` (which quoting must protect), composed and decomposed
@@ -129,7 +128,7 @@ func fuzzWellFormed(_ reader: inout FuzzReader, input: [UInt8]) {
 
     let expected: Outcome = switch FileName.validate(filename) {
     case .success(let name): Outcome(result: "ok", uploadName: name, uploadBytes: fileContent, fields: expectedFields)
-    case .failure(let error): Outcome(result: "file error \(FileError.invalidName(error))")
+    case .failure(let error): Outcome(result: "refused \(Refusal.invalidName(error.message))")
     }
     let contentType = "multipart/form-data; boundary=" + (reader.bool() ? "\"\(boundary)\"" : boundary)
     let whole = read(contentType: contentType, chunks: [body], limit: 1 << 20, input: input)
@@ -168,17 +167,19 @@ func chunked(_ body: [UInt8], maxChunk: Int, seed: UInt64) -> [[UInt8]] {
 
 /// One `MultipartUpload.read`, run to its end, with the invariants of the uploads it began checked.
 func read(contentType: String, chunks: [[UInt8]], limit: Int64, input: [UInt8]) -> Outcome {
-    let store = FileStore(maxFileSize: limit)
+    let store = UploadRecorder(maxFileSize: limit)
     let body = Chunks(chunks: chunks.map { ByteBuffer(bytes: $0) })
 
-    let outcome = runBlocking { () -> (String, MultipartUpload.Result?) in
+    let outcome = runBlocking { () -> (String, MultipartUpload.Received<RecordedUpload>?) in
         do {
-            let result = try await MultipartUpload.read(contentType: contentType, body: body, store: store, owner: owner)
+            let result = try await MultipartUpload.read(contentType: contentType, body: body) { name, size in
+                try store.begin(name: name, declaredSize: size)
+            }
             return ("ok", result)
         } catch let error as MultipartUpload.Failure {
             return ("\(error)", nil)
-        } catch let error as FileError {
-            return ("file error \(error)", nil)
+        } catch let error as Refusal {
+            return ("refused \(error)", nil)
         } catch {
             return ("other error \(error)", nil)
         }

@@ -1,3 +1,4 @@
+import FTPProtocol
 import FuzzSupport
 
 /// What every reply the server can send must satisfy, whatever the client sent before: a code
@@ -5,8 +6,8 @@ import FuzzSupport
 /// echoed into replies (verbs, paths), so a CR or LF left in it, or an inner line that starts with
 /// the code and a space, would let a client forge a reply of its own.
 ///
-/// Shared by the FTP harnesses (a symlink in fuzz-ftp-session).
-func checkReply(_ reply: FTPReply, input: [UInt8]) {
+/// Shared by the FTP harnesses.
+public func checkReply(_ reply: FTPReply, input: [UInt8]) {
     check((100...599).contains(reply.code), "reply code \(reply.code)", input: input)
     let text = reply.text
     let wire = Array(text.utf8)

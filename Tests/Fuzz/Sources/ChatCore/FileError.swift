@@ -1,1 +1,0 @@
-../../../../Sources/ChatCore/Files/FileError.swift

@@ -1,1 +1,0 @@
-../../../../Sources/ChatFTP/FTP/FTPAddress.swift

@@ -1,1 +1,0 @@
-../fuzz-ftp-command/FTPReplyChecks.swift

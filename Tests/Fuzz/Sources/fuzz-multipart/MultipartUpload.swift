@@ -1,1 +1,0 @@
-../../../../Sources/ChatHTTP/HTTP/MultipartUpload.swift
