@@ -23,7 +23,6 @@ let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package
 let postgresNIO: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
 let nioHTTPTypesHTTP1: Target.Dependency = .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras")
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
-let hummingbirdWebSocket: Target.Dependency = .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")
 let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
 
 let package = Package(
@@ -132,13 +131,13 @@ let package = Package(
                 "ChatTLS",
                 "Shared",
                 hummingbird,
-                hummingbirdWebSocket,
                 logging,
                 nioCore,
                 nioPosix,
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 nioHTTPTypesHTTP1,
                 nioHTTP1,
+                nioWebSocket,
                 nioFileSystem,
                 crypto,
                 nioSSL,
@@ -193,7 +192,6 @@ let package = Package(
                 "ChatFTP",
                 "Shared",
                 hummingbird,
-                hummingbirdWebSocket,
                 argumentParser,
                 logging,
                 nioCore,
@@ -342,6 +340,7 @@ let package = Package(
                 asyncHTTPClient,
                 grdb,
                 nioWebSocket,
+                nioHTTP1,
                 nioSSL,
             ],
             swiftSettings: swiftSettings

@@ -115,6 +115,24 @@ struct OutboundQueuePushTests {
         #expect(other.enqueue(frame(100)) == .queued, "written bytes no longer count")
     }
 
+    /// A message committed while the welcome was read arrives both in the welcome's counts and
+    /// live: the live copy is dropped, before and after the writer came; notices (id 0) and
+    /// newer messages are kept.
+    @Test func liveCopiesTheWelcomeCountedAreDropped() {
+        func message(_ id: Int64) -> QueuedFrame {
+            QueuedFrame(bytes: ByteBuffer(string: "m\(id)"), messageID: id)
+        }
+        var queue = OutboundQueueState(limit: 100)
+        _ = queue.enqueue(message(7))
+        _ = queue.enqueue(frame(3))
+        _ = queue.enqueue(message(8))
+        queue.attachPushWriter(skippingMessagesUpTo: 8)
+        #expect(queue.bytes == 3, "the dropped copies no longer count against the bound")
+        #expect(queue.enqueue(message(8)) == .queued)
+        _ = queue.enqueue(message(9))
+        #expect(queue.takeForWriting() == .write([frame(3), message(9)]))
+    }
+
     @Test func closeAndEndScheduleTheWriter() {
         var queue = OutboundQueueState(limit: 100)
         queue.attachPushWriter()

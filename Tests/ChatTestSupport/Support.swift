@@ -114,7 +114,7 @@ extension ChatSession {
 }
 
 /// A session writer for tests: instead of a socket, each batch, close or end the queue gives it is
-/// kept for ``next()``. It is scheduled and drains exactly as ``SessionWriter`` does.
+/// kept for ``next()``. It is scheduled and drains exactly as the WebSocket door's `ChatEndpoint` does.
 package final class TestDrain: OutboundDrain {
     package static let registry = Mutex<[UInt64: TestDrain]>([:])
 

@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOHTTP1
 import Shared
 import Testing
 @testable import chatd
@@ -15,9 +15,10 @@ import ChatTestSupport
 /// RFC 6455 conformance of the WebSocket stack chatd serves `/ws` with, checked by the
 /// Autobahn|Testsuite fuzzing client against an echo endpoint.
 ///
-/// The endpoint is built from ``ChatWebSocket/configuration(pingInterval:)`` itself and reads
-/// messages with the same `maxSize` as ``ChatWebSocket``, so a change to chatd's WebSocket settings
-/// changes what is tested. The chat is not involved: Autobahn needs an echo, chatd speaks JSON.
+/// The endpoint is chatd's own: ``WebSocketUpgradeChannel`` and ``WebSocketConnection`` with the
+/// chat's frame and message limit and close timeout, so a change to chatd's WebSocket handling
+/// changes what is tested. Only the ``WebSocketEndpoint`` differs: Autobahn needs an echo, chatd
+/// speaks JSON.
 ///
 /// Every case runs, the slow performance section 9 included (about 20 of the run's 35 seconds):
 /// short enough for every test run, so `make conformance` runs the same set on its own.
@@ -46,7 +47,7 @@ struct WebSocketConformanceTests {
             return
         }
 
-        let results = try AutobahnResults(outdir: reports, maxFrameSize: server.configuration.maxFrameSize)
+        let results = try AutobahnResults(outdir: reports, maxFrameSize: ChatWebSocket.maxFrameSize)
         print("autobahn: \(results.cases.count) cases in \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))")
         print(results.table)
         let reset = results.cases.filter { results.verdict(of: $0).column == AutobahnResults.refusedWithReset }
@@ -64,31 +65,18 @@ struct WebSocketConformanceTests {
     }
 }
 
-/// The in-process echo endpoint: chatd's WebSocket channel and configuration, an echo in place
-/// of the chat.
+/// The in-process echo endpoint: chatd's WebSocket upgrade and connection, an echo in place of
+/// the chat.
 private struct EchoServer {
     let port: Int
-    let configuration: WebSocketServerConfiguration
     let task: Task<Void, any Error>
 
     static func start() async throws -> EchoServer {
         let (ready, continuation) = AsyncStream<Int>.makeStream()
-        let webSocket = ChatWebSocket.configuration(pingInterval: ServerConfig().pingInterval)
-        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(ws: webSocket)
         let app = Application(
             router: Router(),
             server: HTTPServerBuilder { responder -> any ServerChildChannel in
-                HTTP1WebSocketUpgradeChannel(responder: responder, configuration: configuration) { head, _, _ in
-                    guard ChatWebSocket.split(head.path ?? "").path == "/ws" else { return .dontUpgrade }
-                    return .upgrade([:]) { inbound, outbound, _ in
-                        for try await message in inbound.messages(maxSize: ProtocolLimits.maxInboundMessageBytes) {
-                            switch message {
-                            case .text(let text): try await outbound.write(.text(text))
-                            case .binary(let bytes): try await outbound.write(.binary(bytes))
-                            }
-                        }
-                    }
-                }
+                WebSocketUpgradeChannel(responder: responder, http1: .init(), door: EchoDoor(), maxFrameSize: ChatWebSocket.maxFrameSize)
             },
             configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
             onServerRunning: { channel in
@@ -98,10 +86,55 @@ private struct EchoServer {
             logger: quietLogger)
         let task = Task { try await app.runService(gracefulShutdownSignals: []) }
         for await port in ready {
-            return EchoServer(port: port, configuration: webSocket, task: task)
+            return EchoServer(port: port, task: task)
         }
         task.cancel()
         throw TestFailure("the echo server stopped before it listened")
+    }
+}
+
+/// Upgrades `/ws` to an echo.
+private struct EchoDoor: WebSocketDoor {
+    func accepts(_ target: String) -> Bool {
+        ChatWebSocket.split(target).path == "/ws"
+    }
+
+    func decide(_ head: HTTPRequestHead) async {}
+
+    func connection(for verdict: Void, channel: any Channel, logger: Logger) -> any ChannelHandler {
+        WebSocketConnection(endpoint: Echo(), eventLoop: channel.eventLoop, maxMessageBytes: ChatWebSocket.maxFrameSize, pings: nil,
+                            closeTimeout: ChatWebSocket.closeTimeout, logger: logger)
+    }
+}
+
+/// Sends every message back as it came, text or binary.
+private final class Echo: WebSocketEndpoint {
+    func start(on connection: WebSocketConnection) {
+        connection.ready()
+    }
+
+    func received(_ message: ByteBuffer, binary: Bool, on connection: WebSocketConnection) {
+        connection.write(CollectionOfOne(Self.frame(message, binary: binary)), promise: nil)
+    }
+
+    func ended() {}
+
+    /// An unmasked, final data frame.
+    static func frame(_ payload: ByteBuffer, binary: Bool) -> ByteBuffer {
+        var bytes = ByteBuffer()
+        bytes.writeInteger(UInt8(binary ? 0x82 : 0x81))
+        switch payload.readableBytes {
+        case 0...125:
+            bytes.writeInteger(UInt8(payload.readableBytes))
+        case 126...0xFFFF:
+            bytes.writeInteger(UInt8(126))
+            bytes.writeInteger(UInt16(payload.readableBytes))
+        default:
+            bytes.writeInteger(UInt8(127))
+            bytes.writeInteger(UInt64(payload.readableBytes))
+        }
+        bytes.writeImmutableBuffer(payload)
+        return bytes
     }
 }
 

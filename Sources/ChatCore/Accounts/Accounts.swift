@@ -206,6 +206,15 @@ package final class Accounts: Sendable {
         try await roster(at: try await store.rosterVersion())
     }
 
+    /// The account with this name if ``AccountDirectory`` resolved it recently: the answer a
+    /// direct message can have on the event loop, without the database.
+    package func knownAccount(named name: String) -> Account? {
+        guard case .success = Username.validate(name) else { return nil }
+        let key = Username.canonicalKey(name)
+        let now = Self.now()
+        return directory.withLock { $0.account(key: key, now: now) }
+    }
+
     /// The account with this name (any case), from ``AccountDirectory`` when resolved recently.
     package func account(named name: String) async throws -> Account? {
         guard case .success = Username.validate(name) else { return nil }

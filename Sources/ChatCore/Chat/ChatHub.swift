@@ -138,9 +138,7 @@ package final class ChatHub: Sendable {
         var everyone: [ChatSession]?
         var deliveries = 0
         for message in batch {
-            let clientID = message.clientID
-            let plain = FrameEncoder.encode(.message(message.wire()))
-            let own = clientID.map { FrameEncoder.encode(.message(message.wire(clientID: $0))) } ?? plain
+            let (plain, own) = MessageFrameEncoder.frames(for: message)
             let senderID = message.sender.id
             if let recipient = message.recipient {
                 let (senderSessions, recipientSessions) = registry.withLock {

@@ -71,22 +71,75 @@ package final class ChatService: Sendable {
         return roster.map { UserPresence(name: $0.name, online: isOnline($0.id)) }
     }
 
-    /// Answers one text frame from a session. Refusals go back to that session as `error` frames.
-    package func handle(text: String, from session: ChatSession) async {
-        switch ClientFrame.parse(text.utf8, maxMessageChars: limits.messageChars) {
+    /// How a door goes on after handing a frame to ``receive(_:from:)``.
+    package enum Reception: Sendable {
+        /// Answered, or queued for storing, already.
+        case done
+        /// Needs the database, or room in the message log: run it, and take the session's next
+        /// frame only after it, so that a session's requests are answered in order.
+        case later(@Sendable () async -> Void)
+    }
+
+    /// Takes one text frame from a session on the caller's thread (the socket's event loop),
+    /// answering at once what needs no waiting: a message to everyone, or to someone resolved
+    /// recently, under a rate limit kept in memory, while the message log has room. That is
+    /// nearly every frame; the rest come back as ``Reception/later(_:)``.
+    package func receive(_ text: some Collection<UInt8>, from session: ChatSession) -> Reception {
+        let frame: ClientFrame
+        switch ClientFrame.parse(text, maxMessageChars: limits.messageChars) {
         case .failure(let rejection):
             session.send(FrameEncoder.error(rejection.error, clientID: rejection.clientID))
-        case .success(let frame):
-            do {
-                try await handle(frame, from: session)
-            } catch let rejection as FrameRejection {
-                session.send(FrameEncoder.error(rejection.error, clientID: rejection.clientID))
-            } catch where log.health.refused(error, writing: "a request") {
-                session.send(FrameEncoder.error(ProtocolError.storageFull(refusing: "request")))
-            } catch {
-                logger.error("request failed", metadata: ["user": "\(session.account.name)", "error": "\(error)"])
-                session.send(FrameEncoder.error(ProtocolError(.internal, "the server could not answer this request")))
+            return .done
+        case .success(let parsed):
+            frame = parsed
+        }
+        switch frame {
+        case .broadcast(let text, let clientID):
+            return submitNow(MessageDraft(sender: session.account, recipient: nil, body: text, clientID: clientID), frame, from: session)
+        case .direct(let to, let text, let clientID):
+            if let recipient = accounts.knownAccount(named: to) {
+                return submitNow(MessageDraft(sender: session.account, recipient: recipient, body: text, clientID: clientID), frame, from: session)
             }
+        default:
+            break
+        }
+        return .later { await self.answer(frame, from: session) }
+    }
+
+    private func submitNow(_ draft: MessageDraft, _ frame: ClientFrame, from session: ChatSession) -> Reception {
+        guard let allowed = rateLimiter.allowNow(accountID: session.account.id) else {
+            return .later { await self.answer(frame, from: session) }
+        }
+        guard allowed else {
+            hub.metrics.rateLimitedFrames.increment()
+            session.send(FrameEncoder.error(Self.rateLimited, clientID: draft.clientID))
+            return .done
+        }
+        let entry = MessageLog.Entry(draft: draft, origin: session)
+        return log.offer(entry) ? .done : .later { await self.log.append(entry) }
+    }
+
+    private static let rateLimited = ProtocolError(.rateLimited, "too many messages; slow down")
+
+    /// Answers one text frame from a session, waiting where it must. Refusals go back to that
+    /// session as `error` frames.
+    package func handle(text: String, from session: ChatSession) async {
+        if case .later(let work) = receive(text.utf8, from: session) {
+            await work()
+        }
+    }
+
+    /// Answers a parsed frame, waiting for the database or the rate limit where needed.
+    private func answer(_ frame: ClientFrame, from session: ChatSession) async {
+        do {
+            try await handle(frame, from: session)
+        } catch let rejection as FrameRejection {
+            session.send(FrameEncoder.error(rejection.error, clientID: rejection.clientID))
+        } catch where log.health.refused(error, writing: "a request") {
+            session.send(FrameEncoder.error(ProtocolError.storageFull(refusing: "request")))
+        } catch {
+            logger.error("request failed", metadata: ["user": "\(session.account.name)", "error": "\(error)"])
+            session.send(FrameEncoder.error(ProtocolError(.internal, "the server could not answer this request")))
         }
     }
 
@@ -131,7 +184,7 @@ package final class ChatService: Sendable {
     private func submit(_ draft: MessageDraft, from session: ChatSession) async throws {
         guard try await rateLimiter.allow(accountID: session.account.id) else {
             hub.metrics.rateLimitedFrames.increment()
-            throw FrameRejection(ProtocolError(.rateLimited, "too many messages; slow down"), clientID: draft.clientID)
+            throw FrameRejection(Self.rateLimited, clientID: draft.clientID)
         }
         await log.append(MessageLog.Entry(draft: draft, origin: session))
     }

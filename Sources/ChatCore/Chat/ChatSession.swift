@@ -51,10 +51,11 @@ package final class ChatSession: Sendable {
         drains.add(schedule)
     }
 
-    /// Makes `writer` drain this session's queue from now on.
-    package func attach(_ writer: any OutboundDrain) {
+    /// Makes `writer` drain this session's queue from now on. Live copies of messages up to
+    /// `lastID` are dropped: the session's welcome counted them already.
+    package func attach(_ writer: any OutboundDrain, skippingMessagesUpTo lastID: Int64 = 0) {
         var drains = DrainRequests()
-        drains.add(queue.attach(writer))
+        drains.add(queue.attach(writer, skippingMessagesUpTo: lastID))
         drains.schedule()
     }
 

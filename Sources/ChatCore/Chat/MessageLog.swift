@@ -45,6 +45,20 @@ package final class MessageLog: Service, Sendable {
         self.logger = logger
     }
 
+    /// Queues a message for storing and delivery if there is room, without waiting: the event
+    /// loop's way in. `false` when the queue is full (then ``append(_:)`` waits for room).
+    package func offer(_ entry: Entry) -> Bool {
+        let appended = pending.withLock { p -> (CheckedContinuation<Void, Never>?)? in
+            guard p.entries.count < capacity || p.stopping else { return nil }
+            p.entries.append(entry)
+            defer { p.writer = nil }
+            return .some(p.writer)
+        }
+        guard let writer = appended else { return false }
+        writer?.resume()
+        return true
+    }
+
     /// Queues a message for storing and delivery; waits only while the queue is full.
     package func append(_ entry: Entry) async {
         enum Step { case appended(CheckedContinuation<Void, Never>?), full }

@@ -1,8 +1,8 @@
 import NIOCore
 import Synchronization
 
-/// Something that empties an ``OutboundQueue`` on an event loop when scheduled: the WebSocket's
-/// ``SessionWriter``. ``drain()`` runs on ``eventLoop``.
+/// Something that empties an ``OutboundQueue`` on an event loop when scheduled: the
+/// WebSocket door's `ChatEndpoint`. ``drain()`` runs on ``eventLoop``.
 package protocol OutboundDrain: AnyObject, Sendable {
     var eventLoop: any EventLoop { get }
     func drain()
@@ -45,11 +45,12 @@ package final class OutboundQueue: Sendable {
         guarded.withLock { $0.state.finish() }
     }
 
-    /// Makes `drain` this queue's writer from now on. Returns it if it has work already.
-    package func attach(_ drain: any OutboundDrain) -> (any OutboundDrain)? {
+    /// Makes `drain` this queue's writer from now on, dropping live copies of messages up to
+    /// `lastID` (see ``OutboundQueueState/skipMessagesUpTo``). Returns it if it has work already.
+    package func attach(_ drain: any OutboundDrain, skippingMessagesUpTo lastID: Int64 = 0) -> (any OutboundDrain)? {
         guarded.withLock { g in
             g.drain = drain
-            g.state.attachPushWriter()
+            g.state.attachPushWriter(skippingMessagesUpTo: lastID)
             return Self.drainToSchedule(&g)
         }
     }

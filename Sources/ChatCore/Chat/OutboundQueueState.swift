@@ -65,6 +65,10 @@ package struct OutboundQueueState: Sendable {
     /// Whether a writer is attached to be pushed to, and whether it has been scheduled already.
     package private(set) var hasPushWriter = false
     package private(set) var drainScheduled = false
+    /// Live copies of messages with ids up to this are dropped: the session's welcome counted
+    /// them already. ``ChatService/open(_:)`` registers a session before it reads the welcome, so
+    /// that nothing committed in between is missed; what arrives both ways is dropped here.
+    package private(set) var skipMessagesUpTo: Int64 = 0
 
     package init(limit: Int) {
         self.limit = limit
@@ -72,6 +76,7 @@ package struct OutboundQueueState: Sendable {
 
     package mutating func enqueue(_ frame: QueuedFrame) -> EnqueueResult {
         guard case .open = phase else { return .dropped }
+        if frame.messageID != 0, frame.messageID <= skipMessagesUpTo { return .queued }
         if bytes + inFlight + frame.bytes.readableBytes > limit {
             frames.removeAll()
             bytes = 0
@@ -97,9 +102,17 @@ package struct OutboundQueueState: Sendable {
         phase = .finished
     }
 
-    /// Attaches a writer that is pushed to; what queued before it came is its first batch.
-    package mutating func attachPushWriter() {
+    /// Attaches a writer that is pushed to; what queued before it came is its first batch, less
+    /// live copies of messages up to `lastID` (the welcome's `last_id`).
+    package mutating func attachPushWriter(skippingMessagesUpTo lastID: Int64 = 0) {
         hasPushWriter = true
+        skipMessagesUpTo = lastID
+        guard lastID > 0 else { return }
+        frames.removeAll { frame in
+            guard frame.messageID != 0, frame.messageID <= lastID else { return false }
+            bytes -= frame.bytes.readableBytes
+            return true
+        }
     }
 
     /// Whether the pushed writer must be scheduled now: there is something for it (frames, a close

@@ -6,6 +6,15 @@ import Synchronization
 package protocol MessageRateLimit: Sendable {
     /// Takes one message's token for `accountID` if there is one.
     func allow(accountID: Int64) async throws -> Bool
+
+    /// The same decision when it can be made at once, without waiting (in memory); `nil` when
+    /// it needs ``allow(accountID:)`` (a cluster's shared buckets). Takes the token when it
+    /// answers `true`.
+    func allowNow(accountID: Int64) -> Bool?
+}
+
+extension MessageRateLimit {
+    package func allowNow(accountID: Int64) -> Bool? { nil }
 }
 
 /// Per-account token buckets for `--rate N[/BURST]`: an account may send `burst` messages at
@@ -41,6 +50,10 @@ package final class RateLimiter: MessageRateLimit {
 
     package func allow(accountID: Int64) -> Bool {
         allow(accountID: accountID, now: Double(Timestamp.nowMillis()) / 1000)
+    }
+
+    package func allowNow(accountID: Int64) -> Bool? {
+        allow(accountID: accountID)
     }
 
     /// Takes one token for `accountID` if there is one.

@@ -18,10 +18,11 @@ struct ChatBench: AsyncParsableCommand {
         @Option(help: "Accounts the sessions are spread over.") var accounts = 1000
         @Option(help: "Then hold them this many seconds and report chatd's CPU meanwhile (its pings; 60 spans two rounds).")
         var hold: Double = 0
+        @Option(help: "chatd's --ping-interval while holding.") var pingInterval = 30
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
-            try await IdleScenario(sessions: sessions, accounts: accounts, holdSeconds: hold).run(common).print()
+            try await IdleScenario(sessions: sessions, accounts: accounts, holdSeconds: hold, pingInterval: pingInterval).run(common).print()
         }
     }
 
@@ -155,7 +156,7 @@ struct ChatBench: AsyncParsableCommand {
                 record(try await DirectScenario(sessions: 10, steps: [100], stepSeconds: 1).run(common))
                 record(try await FilesScenario(bytes: 1 << 20).run(common))
             } else {
-                record(try await IdleScenario(sessions: 15_000, accounts: 1000).run(common))
+                record(try await IdleScenario(sessions: 15_000, accounts: 1000, holdSeconds: 60).run(common))
                 record(try await JoinScenario(sessions: 5000).run(common))
                 record(try await FanoutScenario(sessions: 1000, senders: 10, steps: [25_000, 50_000, 100_000, 200_000, 250_000, 400_000], stepSeconds: 5).run(common))
                 record(try await DirectScenario(sessions: 1000, steps: [2500, 5000, 10_000, 25_000, 50_000, 100_000], stepSeconds: 5).run(common))

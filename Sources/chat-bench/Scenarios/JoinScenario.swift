@@ -46,7 +46,7 @@ struct JoinScenario {
             ],
             rows: [
                 TableRow(scenario: "join", metric: "\(Format.thousands(Double(sessions))) sessions welcomed", measured: "\(Format.decimal(seconds, 2)) s",
-                         target: "5,000 in ≤ 10 s", met: sessions >= 5000 ? (welcomes == sessions && seconds <= 10) : nil),
+                         target: "5,000 in ≤ 15 s", met: sessions >= 5000 ? (welcomes == sessions && seconds <= 15) : nil),
                 TableRow(scenario: "join", metric: "join notices delivered", measured: "\(Format.thousands(Double(notices))) in \(Format.decimal(drained, 1)) s",
                          target: "all \(Format.thousands(Double(expected)))", met: notices == expected),
             ]))

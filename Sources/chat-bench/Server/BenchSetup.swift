@@ -74,8 +74,9 @@ struct BenchSetup: Sendable {
     }
 
     /// Starts a world, runs `body` in it and tears it down, whether `body` succeeds or throws.
-    static func run<T: Sendable>(_ options: CommonOptions, accounts: Int, _ body: (BenchSetup) async throws -> T) async throws -> T {
-        let setup = try await start(options, accounts: accounts)
+    static func run<T: Sendable>(_ options: CommonOptions, accounts: Int, extraArguments: [String] = [],
+                                 _ body: (BenchSetup) async throws -> T) async throws -> T {
+        let setup = try await start(options, accounts: accounts, extraArguments: extraArguments)
         do {
             let result = try await body(setup)
             await setup.tearDown()

@@ -7,7 +7,6 @@ import ChatTLS
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOPosix

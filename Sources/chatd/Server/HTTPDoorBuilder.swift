@@ -3,7 +3,6 @@ import ChatHTTP
 import ChatTLS
 import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -33,7 +32,7 @@ struct HTTPDoorBuilder {
         APIRoutes(accounts: accounts, chat: chat, health: health, cookie: cookie).register(on: router)
         FileRoutes(store: files, accounts: accounts, cookie: cookie, metrics: metrics).register(on: router)
         WebRoutes(assets: WebAssets.bundled(logger: logger)).register(on: router)
-        let webSocket = ChatWebSocket(accounts: accounts, chat: chat)
+        let webSocket = ChatWebSocket(accounts: accounts, chat: chat, pingInterval: config.pingInterval)
         let channelConfiguration = self.channelConfiguration
         let headerTimeout = TimeAmount.seconds(Int64(config.headerTimeout))
         let idleTimeout = self.idleTimeout
@@ -42,9 +41,8 @@ struct HTTPDoorBuilder {
         return Application(
             router: router,
             server: HTTPServerBuilder { responder -> any ServerChildChannel in
-                let upgradable = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: channelConfiguration) { head, channel, logger in
-                    await webSocket.shouldUpgrade(head, channel: channel, logger: logger)
-                }
+                let upgradable = WebSocketUpgradeChannel(responder: responder, http1: channelConfiguration, door: webSocket,
+                                                         maxFrameSize: ChatWebSocket.maxFrameSize)
                 let plain = GuardedHTTPChannel(base: upgradable, headerTimeout: headerTimeout, outputStallTimeout: idleTimeout)
                 guard let tls else { return plain }
                 return TLSServerChannel(base: plain, identity: tls)
@@ -62,17 +60,15 @@ struct HTTPDoorBuilder {
         .seconds(Int64(config.httpIdleTimeout))
     }
 
-    private var channelConfiguration: HTTP1WebSocketUpgradeChannel.Configuration {
+    private var channelConfiguration: HTTP1Channel.Configuration {
         let largestBody = files.policy.largestBody(framing: FileRoutes.multipartOverhead)
-        return HTTP1WebSocketUpgradeChannel.Configuration(
-            http1: .init(
-                // Made anew for every connection. Under TLS downloads go through buffers:
-                // sendfile(2) would bypass the encryption.
-                additionalChannelHandlers: tls == nil
-                    ? [FileRegionSplicerInstaller(), ExpectContinueHandler(largestBody: largestBody)]
-                    : [ExpectContinueHandler(largestBody: largestBody)],
-                idleTimeout: idleTimeout,
-                httpDecoderConfiguration: MalformedRequestResponder.decoderLimits),
-            ws: ChatWebSocket.configuration(pingInterval: config.pingInterval))
+        return HTTP1Channel.Configuration(
+            // Made anew for every connection. Under TLS downloads go through buffers:
+            // sendfile(2) would bypass the encryption.
+            additionalChannelHandlers: tls == nil
+                ? [FileRegionSplicerInstaller(), ExpectContinueHandler(largestBody: largestBody)]
+                : [ExpectContinueHandler(largestBody: largestBody)],
+            idleTimeout: idleTimeout,
+            httpDecoderConfiguration: MalformedRequestResponder.decoderLimits)
     }
 }
