@@ -111,4 +111,24 @@ struct WebSocketReaderTests {
         #expect(reader.receive(Self.frame(.ping, "p")) == .none)
         #expect(reader.receive(Self.close(1000)) == .answerClose(code: 1000))
     }
+
+    /// The in-place check agrees with the standard library's on every kind of sequence.
+    @Test func utf8CheckAgreesWithTheStandardLibrary() {
+        var samples: [[UInt8]] = [
+            [], Array("plain".utf8), Array("caf\u{E9} \u{4E2D} \u{1F600}".utf8),
+            [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xE0, 0x9F, 0xBF], [0xED, 0xA0, 0x80], [0xED, 0x9F, 0xBF],
+            [0xF0, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF], [0xF5, 0x80, 0x80, 0x80],
+            [0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98], [0x80], [0xBF], [0xFE], [0xFF], [0xC3, 0x28], [0xE2, 0x28, 0xA1],
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            samples.append((0..<Int.random(in: 1...6, using: &generator)).map { _ in
+                [UInt8.random(in: 0x80...0xFF, using: &generator), UInt8.random(in: 0...0x7F, using: &generator), 0xE0, 0xED, 0xF0, 0xF4][Int.random(in: 0...5, using: &generator)]
+            })
+        }
+        for sample in samples {
+            let expected = String(validating: sample, as: UTF8.self) != nil
+            #expect(WebSocketReader.isValidUTF8(ByteBuffer(bytes: sample)) == expected, "\(sample.map { String($0, radix: 16) })")
+        }
+    }
 }
