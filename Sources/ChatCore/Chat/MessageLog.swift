@@ -35,7 +35,7 @@ package final class MessageLog: Service, Sendable {
     private let pending = Mutex(Pending())
     private let logger: Logger
 
-    package init(store: any MessageStore, hub: ChatHub, capacity: Int = 8192, maxBatch: Int = 1024,
+    package init(store: any MessageStore, hub: ChatHub, capacity: Int = 8192, maxBatch: Int = 4096,
          health: StorageHealth, logger: Logger) {
         self.store = store
         self.hub = hub

@@ -20,11 +20,6 @@ package final class SQLiteDatabase: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            // Checkpoints run in the committing writer, between two group commits: with the
-            // default (1,000 pages, ~4 MiB) a busy chat checkpoints several times a second, each
-            // copying the same few hot pages again and holding every message behind it. Every
-            // 16,384 pages (64 MiB of WAL) copies each page once for many commits.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
