@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
@@ -43,6 +44,16 @@ struct WelcomeEncodingTests {
         expected.users = [UserPresence(name: "Alice", online: true), UserPresence(name: "bob.b-_9", online: false),
                           UserPresence(name: "we\"ird\\ü", online: true)]
         #expect(frame == .welcome(expected))
+    }
+
+    /// One template serves welcomes with any presence: each encodes only its own.
+    @Test func aTemplateEncodesEachPresence() throws {
+        let accounts = [Account(id: 1, name: "a"), Account(id: 2, name: "b"), Account(id: 3, name: "c")]
+        let template = UserListEncoder.Template(accounts)
+        for online: Set<Int64> in [[], [2], [1, 3], [1, 2, 3]] {
+            let users = try JSONDecoder().decode([UserPresence].self, from: Data(template.encode(isOnline: online.contains).readableBytesView))
+            #expect(users == accounts.map { UserPresence(name: $0.name, online: online.contains($0.id)) })
+        }
     }
 
     @Test func emptyRoster() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import Shared
+import Synchronization
 
 /// What a chat session can do, independent of the transport: the welcome, and the answer to
 /// every client frame. The WebSocket door only moves bytes between a socket and this type.
@@ -25,6 +26,8 @@ package final class ChatService: Sendable {
     package let rateLimiter: any MessageRateLimit
     package let limits: Limits
     package let serverVersion: String
+    /// The welcome's user list encoded for the roster last read (see ``UserListEncoder``).
+    private let userList = Mutex<(version: AccountRoster.Version, template: UserListEncoder.Template)?>(nil)
     private let logger: Logger
 
     package init(accounts: Accounts, hub: ChatHub, log: MessageLog, messages: any MessageStore, rateLimiter: any MessageRateLimit,
@@ -48,16 +51,25 @@ package final class ChatService: Sendable {
         }
         do {
             let (unread, lastID, version) = try await messages.welcomeCounts(for: session.account)
-            let roster = try await accounts.roster(at: version)
+            let template = try await userListTemplate(at: version)
             let welcome = ServerFrame.Welcome(
                 username: session.account.name, users: [], unread: unread, lastID: lastID,
                 limits: ServerLimits(messageChars: limits.messageChars, fileBytes: limits.fileBytes), server: serverVersion)
-            let users = UserListEncoder.encode(roster, isOnline: hub.presence())
+            let users = template.encode(isOnline: hub.presence())
             return (FrameEncoder.welcome(welcome, users: users), lastID)
         } catch {
             hub.detach(session)
             throw error
         }
+    }
+
+    private func userListTemplate(at version: AccountRoster.Version) async throws -> UserListEncoder.Template {
+        if let cached = userList.withLock({ $0 }), cached.version == version {
+            return cached.template
+        }
+        let template = UserListEncoder.Template(try await accounts.roster(at: version))
+        userList.withLock { $0 = (version, template) }
+        return template
     }
 
     package func close(_ session: ChatSession) {

@@ -122,11 +122,24 @@ final class ChatEndpoint: WebSocketEndpoint, OutboundDrain, @unchecked Sendable 
         }
     }
 
+    /// Several small frames (a crowd's join notices, a busy chat) are copied into one buffer: a
+    /// copy of a few hundred bytes costs less than NIO's bookkeeping for each buffer written.
     private func write(_ frames: [QueuedFrame], to connection: WebSocketConnection, queue: OutboundQueue) {
         let taken = frames.reduce(0) { $0 + $1.bytes.readableBytes }
         chat.metrics.framesOut.increment(by: frames.count)
         let promise = eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenComplete { _ in queue.written(taken) }
-        connection.write(frames.lazy.map(\.bytes), promise: promise)
+        if frames.count > 1 && taken <= Self.mergeLimit {
+            var merged = ByteBuffer()
+            merged.reserveCapacity(taken)
+            for frame in frames { merged.writeImmutableBuffer(frame.bytes) }
+            connection.write(CollectionOfOne(merged), promise: promise)
+        } else {
+            connection.write(frames.lazy.map(\.bytes), promise: promise)
+        }
     }
+
+    /// Batches up to this many bytes are merged; a larger one (history, a big welcome) is
+    /// written as it is, without copying.
+    private static let mergeLimit = 16 * 1024
 }
