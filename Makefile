@@ -33,7 +33,7 @@ AUTOBAHN_PINS = autobahntestsuite==0.8.2 autobahn==0.10.9 txaio==2.1.0 Twisted==
 need = @command -v $(1) >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y --no-install-recommends $(2); } || \
 	{ echo "$(3) need $(2): run 'apt-get install $(2)' as root" >&2; exit 1; }
 
-.PHONY: build release run test test-swift test-e2e test-deps soak-crash bench bench-cluster bench-files bench-ftp clean install install-files uninstall conformance conformance-deps fuzz sanitize abuse-heavy
+.PHONY: build release run test test-swift test-e2e test-deps soak-crash bench bench-cluster bench-files bench-ftp bench-floor clean install install-files uninstall conformance conformance-deps fuzz sanitize abuse-heavy
 
 build:
 	$(SWIFT) build
@@ -141,6 +141,13 @@ bench-cluster:
 # 1 GiB upload and download through chatd next to python3 -m http.server, MB/s and peak RSS.
 bench-files:
 	scripts/bench-files
+
+# The kernel's cost of one small loopback write and read on this machine, without chatd: the floor
+# under the fanout and direct scenarios (scripts/socket-floor/socket-floor.c; needs a C compiler).
+bench-floor:
+	mkdir -p .build
+	$(or $(CC),cc) -O2 -pthread scripts/socket-floor/socket-floor.c -o .build/socket-floor
+	ulimit -n 20000 && for rate in 50000 100000; do .build/socket-floor $$rate; done
 
 # Benchmark, not a test: 1 GiB STOR and RETR through chatd's FTP server (`scripts/bench-ftp --compare`
 # as root adds vsftpd and pure-ftpd).
