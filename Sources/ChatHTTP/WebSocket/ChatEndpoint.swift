@@ -19,16 +19,21 @@ final class ChatEndpoint: WebSocketEndpoint, OutboundDrain, @unchecked Sendable 
     let eventLoop: any EventLoop
     private let verdict: ChatWebSocket.Verdict
     private let chat: ChatService
+    private let pacer: WritePacer
     private let logger: Logger
     private weak var connection: WebSocketConnection?
     private var session: ChatSession?
     /// The welcome was written: the session is in the hub until the connection ends.
     private var isOpen = false
     private var isEnded = false
+    /// When the socket was last written to, and whether a drain waits for the pacer's interval.
+    private var lastWrite: NIODeadline?
+    private var deferred = false
 
-    init(verdict: ChatWebSocket.Verdict, chat: ChatService, eventLoop: any EventLoop, logger: Logger) {
+    init(verdict: ChatWebSocket.Verdict, chat: ChatService, pacer: WritePacer, eventLoop: any EventLoop, logger: Logger) {
         self.verdict = verdict
         self.chat = chat
+        self.pacer = pacer
         self.eventLoop = eventLoop
         self.logger = logger
     }
@@ -107,11 +112,26 @@ final class ChatEndpoint: WebSocketEndpoint, OutboundDrain, @unchecked Sendable 
 
     func drain() {
         eventLoop.preconditionInEventLoop()
-        guard let session, let connection, !isEnded else { return }
+        guard let session, let connection, !isEnded, !deferred else { return }
+        let now = NIODeadline.now()
+        let interval = pacer.minimumInterval
+        if interval > .zero, let last = lastWrite, now < last + interval {
+            // busy server: this socket was written to a moment ago; what queues meanwhile goes
+            // out together (the queue stays scheduled, so nobody else wakes this drain)
+            deferred = true
+            let endpoint = NIOLoopBound(self, eventLoop: eventLoop)
+            eventLoop.scheduleTask(deadline: last + interval) {
+                endpoint.value.deferred = false
+                endpoint.value.drain()
+            }
+            return
+        }
         while true {
             switch session.queue.takeForWriting() {
             case .write(let frames):
                 write(frames, to: connection, queue: session.queue)
+                lastWrite = now
+                pacer.record(frames.count, now: now)
             case .close(let reason):
                 if reason == .slowConsumer { chat.metrics.slowConsumerCloses.increment() }
                 connection.close(code: reason.code, reason: reason.reason)

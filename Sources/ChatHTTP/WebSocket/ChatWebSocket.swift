@@ -17,6 +17,8 @@ package struct ChatWebSocket: WebSocketDoor {
     package let pingInterval: Int
     /// One ping timer per event loop, shared by the sessions on it.
     let pings: PingWheels
+    /// How often a session's socket may be written to, from the whole server's load.
+    let pacer = WritePacer()
 
     /// Who is upgrading, or why they may not.
     package typealias Verdict = Result<Accounts.Identity, ProtocolError>
@@ -68,7 +70,7 @@ package struct ChatWebSocket: WebSocketDoor {
     }
 
     package func connection(for verdict: Verdict, channel: any Channel, logger: Logger) -> any ChannelHandler {
-        let endpoint = ChatEndpoint(verdict: verdict, chat: chat, eventLoop: channel.eventLoop, logger: logger)
+        let endpoint = ChatEndpoint(verdict: verdict, chat: chat, pacer: pacer, eventLoop: channel.eventLoop, logger: logger)
         return WebSocketConnection(endpoint: endpoint, eventLoop: channel.eventLoop, maxMessageBytes: maxFrameSize,
                                    pings: pings.wheel(for: channel.eventLoop), closeTimeout: Self.closeTimeout, logger: logger)
     }
