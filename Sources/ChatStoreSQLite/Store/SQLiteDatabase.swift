@@ -20,6 +20,10 @@ package final class SQLiteDatabase: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // The message indexes take inserts all over their B-trees (by conversation, recipient
+            // and sender): with SQLite's default 2 MiB cache a busy chat reads its index pages back
+            // from the OS for every batch. 32 MiB keeps them; a connection only fills what it uses.
+            try db.execute(sql: "PRAGMA cache_size = -32768")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
