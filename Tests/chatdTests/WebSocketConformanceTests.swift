@@ -121,20 +121,7 @@ private final class Echo: WebSocketEndpoint {
 
     /// An unmasked, final data frame.
     static func frame(_ payload: ByteBuffer, binary: Bool) -> ByteBuffer {
-        var bytes = ByteBuffer()
-        bytes.writeInteger(UInt8(binary ? 0x82 : 0x81))
-        switch payload.readableBytes {
-        case 0...125:
-            bytes.writeInteger(UInt8(payload.readableBytes))
-        case 126...0xFFFF:
-            bytes.writeInteger(UInt8(126))
-            bytes.writeInteger(UInt16(payload.readableBytes))
-        default:
-            bytes.writeInteger(UInt8(127))
-            bytes.writeInteger(UInt64(payload.readableBytes))
-        }
-        bytes.writeImmutableBuffer(payload)
-        return bytes
+        WireFrame(opcode: binary ? 0x2 : 0x1, payload: payload).bytes
     }
 }
 

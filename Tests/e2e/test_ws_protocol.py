@@ -3,8 +3,11 @@ every client frame type, every error code that a client can provoke, the frame-l
 (64 KiB, binary, invalid UTF-8), message text rules and `history` paging."""
 
 import asyncio
+import base64
 import calendar
 import json
+import os
+import socket
 import time
 import uuid
 
@@ -64,6 +67,21 @@ def test_refused_upgrade_gets_unauthorized_and_1008(server, case):
         assert frames[0]["code"] == "unauthorized"
         assert isinstance(frames[0]["message"], str) and frames[0]["message"]
     run(body())
+
+
+@pytest.mark.parametrize("path", ["/chat", "/ws/", "/api/users"])
+def test_upgrade_of_another_path_is_400_and_closed(server, path):
+    """Only /ws upgrades; a WebSocket handshake anywhere else is refused plainly, not redirected."""
+    token = server.login(unique_name())
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET {path}?token={token} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    reply = b""
+    while chunk := sock.recv(4096):
+        reply += chunk
+    sock.close()
+    assert reply.split(b"\r\n", 1)[0] == b"HTTP/1.1 400 Bad Request", reply[:200]
 
 
 def test_bearer_upgrade_needs_no_origin_and_cookie_with_own_origin_works(server):

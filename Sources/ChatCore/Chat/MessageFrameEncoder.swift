@@ -1,4 +1,3 @@
-import Foundation
 import NIOCore
 import Shared
 
@@ -27,7 +26,7 @@ package enum MessageFrameEncoder {
         body.writeStaticString(#","message":"#)
         writeString(message.body, into: &body)
         body.writeStaticString(message.recipient == nil ? #","is_direct":false,"ts":""# : #","is_direct":true,"ts":""#)
-        writeTimestamp(millis: message.createdAtMillis, into: &body)
+        body.writeString(Timestamp.rfc3339(millis: message.createdAtMillis))
         body.writeStaticString("\"")
         guard let clientID = message.clientID else {
             body.writeStaticString("}")
@@ -75,36 +74,5 @@ package enum MessageFrameEncoder {
 
     private static func hexDigit(_ value: UInt8) -> UInt8 {
         value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
-    }
-
-    /// ``Timestamp/rfc3339(millis:)`` (`2026-12-08T01:02:03.004Z`), written without a `String`.
-    static func writeTimestamp(millis: Int64, into buffer: inout ByteBuffer) {
-        var seconds = time_t(millis / 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func digits(_ value: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                buffer.writeInteger(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-                rest %= divisor
-                divisor /= 10
-            }
-        }
-        digits(Int(parts.tm_year) + 1900, 4)
-        buffer.writeInteger(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mon) + 1, 2)
-        buffer.writeInteger(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mday), 2)
-        buffer.writeInteger(UInt8(ascii: "T"))
-        digits(Int(parts.tm_hour), 2)
-        buffer.writeInteger(UInt8(ascii: ":"))
-        digits(Int(parts.tm_min), 2)
-        buffer.writeInteger(UInt8(ascii: ":"))
-        digits(Int(parts.tm_sec), 2)
-        buffer.writeInteger(UInt8(ascii: "."))
-        digits(Int(millis % 1000), 3)
-        buffer.writeInteger(UInt8(ascii: "Z"))
     }
 }

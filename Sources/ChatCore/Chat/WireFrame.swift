@@ -8,9 +8,15 @@ package struct WireFrame: Sendable, Equatable {
     package let bytes: ByteBuffer
 
     package init(text json: ByteBuffer) {
+        self.init(opcode: 0x1, payload: json)
+    }
+
+    /// A final, unmasked frame of any opcode (RFC 6455 §5.2: 0x1 text, 0x2 binary, 0x8 close,
+    /// 0x9 ping, 0xA pong); control frames must keep their payload within 125 bytes.
+    package init(opcode: UInt8, payload json: ByteBuffer) {
         let length = json.readableBytes
         var bytes = ByteBufferAllocator().buffer(capacity: length + 10)
-        bytes.writeInteger(UInt8(0x81))  // FIN + text
+        bytes.writeInteger(0x80 | opcode)
         switch length {
         case 0...125:
             bytes.writeInteger(UInt8(length))

@@ -1,3 +1,4 @@
+import ChatCore
 import Logging
 import NIOCore
 import NIOWebSocket
@@ -241,16 +242,9 @@ final class WebSocketConnection: ChannelDuplexHandler, @unchecked Sendable {
 
     private static let emptyPing = controlFrame(.ping, ByteBuffer())
 
-    /// An unmasked, final frame with a body of at most 125 bytes (RFC 6455's limit for control
-    /// frames).
+    /// An unmasked, final control frame; its body is cut to the 125 bytes RFC 6455 allows.
     static func controlFrame(_ opcode: WebSocketOpcode, _ body: ByteBuffer) -> ByteBuffer {
-        var body = body
-        let length = min(body.readableBytes, 125)
-        var bytes = ByteBuffer()
-        bytes.reserveCapacity(2 + length)
-        bytes.writeInteger(UInt8(0x80) | UInt8(webSocketOpcode: opcode))
-        bytes.writeInteger(UInt8(length))
-        bytes.writeImmutableBuffer(body.readSlice(length: length)!)
-        return bytes
+        let allowed = body.getSlice(at: body.readerIndex, length: min(body.readableBytes, 125))!
+        return WireFrame(opcode: UInt8(webSocketOpcode: opcode), payload: allowed).bytes
     }
 }

@@ -154,7 +154,7 @@ package final class ClusterNode: Service, ClusterBridge {
     /// Listening again: whatever was said meanwhile is read from the tables.
     private func connected() async throws {
         let (joined, left) = try await presence.reload()
-        let hub = local.hub.withLock { $0 }
+        let hub = local.current
         for account in joined { hub?.announce(account, online: true) }
         for account in left { hub?.announce(account, online: false) }
         feed.poke()
@@ -162,7 +162,7 @@ package final class ClusterNode: Service, ClusterBridge {
     }
 
     private func dispatch(_ payload: String) {
-        guard let hub = local.hub.withLock({ $0 }) else { return }
+        guard let hub = local.current else { return }
         switch ClusterEvent(payload: payload) {
         case .messages(let id):
             feed.poke(upTo: id)
@@ -189,7 +189,7 @@ package final class ClusterNode: Service, ClusterBridge {
                 return
             }
             do {
-                try await presence.heartbeat(localAccounts: { self.local.hub.withLock { $0 }?.localAccounts() ?? [] })
+                try await presence.heartbeat(localAccounts: { self.local.current?.localAccounts() ?? [] })
                 try await presence.reapDeadNodes()
             } catch {
                 logger.warning("cluster heartbeat failed", metadata: ["error": "\(PostgresDatabase.describe(error))"])
@@ -215,7 +215,11 @@ package final class ClusterNode: Service, ClusterBridge {
 private final class LocalHub: MessageDelivery {
     let hub = Mutex<ChatHub?>(nil)
 
+    var current: ChatHub? {
+        hub.withLock { $0 }
+    }
+
     func deliver(_ batch: [StoredMessage]) {
-        hub.withLock { $0 }?.deliver(batch)
+        current?.deliver(batch)
     }
 }

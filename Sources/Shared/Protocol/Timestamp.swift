@@ -14,18 +14,34 @@ public enum Timestamp {
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 
-    /// Formats without Foundation's formatters: this runs once per stored message.
+    /// `2026-12-08T01:02:03.004Z`. Written digit by digit into one string, without Foundation's
+    /// formatters or intermediate strings: every committed message's frame carries one.
     public static func rfc3339(millis: Int64) -> String {
         var seconds = time_t(millis / 1000)
-        let ms = Int(millis % 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let s = String(value)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
+        return String(unsafeUninitializedCapacity: 24) { out in
+            var index = 0
+            func put(_ value: Int, width: Int, then separator: Unicode.Scalar) {
+                var divisor = 1
+                for _ in 1..<width { divisor *= 10 }
+                while divisor > 0 {
+                    out[index] = UInt8(ascii: "0") + UInt8(value / divisor % 10)
+                    divisor /= 10
+                    index += 1
+                }
+                out[index] = UInt8(ascii: separator)
+                index += 1
+            }
+            put(Int(parts.tm_year) + 1900, width: 4, then: "-")
+            put(Int(parts.tm_mon) + 1, width: 2, then: "-")
+            put(Int(parts.tm_mday), width: 2, then: "T")
+            put(Int(parts.tm_hour), width: 2, then: ":")
+            put(Int(parts.tm_min), width: 2, then: ":")
+            put(Int(parts.tm_sec), width: 2, then: ".")
+            put(Int(millis % 1000), width: 3, then: "Z")
+            return index
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms), 3))Z"
     }
 
     /// An HTTP date (RFC 9110 IMF-fixdate, `Sat, 21 Nov 2026 09:30:00 GMT`), whole seconds.
